@@ -108,7 +108,9 @@ type Store interface {
 	// RequestProgress is called.
 	Watch(ctx context.Context, prefix string, fromRevision int64) <-chan WatchResponse
 	// RequestProgress asks every watch of this store to report the current
-	// revision (used to keep caches fresh without writes).
+	// revision (used to keep caches fresh without writes). A store may skip
+	// a request it cannot answer yet (etcd does while a watch is catching up
+	// or waits for its start revision), so callers repeat it.
 	RequestProgress(ctx context.Context) error
 	// CurrentRevision returns the store's latest revision.
 	CurrentRevision(ctx context.Context) (int64, error)

@@ -1,0 +1,396 @@
+package apiserver
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/version"
+	"k8s.io/client-go/applyconfigurations"
+	"k8s.io/utils/clock"
+
+	"github.com/skiffkube/skiff/internal/apiserver/openapi"
+	"github.com/skiffkube/skiff/internal/apiserver/registry"
+	"github.com/skiffkube/skiff/internal/auth"
+	"github.com/skiffkube/skiff/internal/storage"
+)
+
+// Config is what the API server needs; the caller owns every part.
+type Config struct {
+	// Store holds every object.
+	Store storage.Store
+	// Authenticator identifies callers; nil lets every request through as
+	// an anonymous user (tests only).
+	Authenticator auth.Authenticator
+	// Authorizer decides; nil allows everything.
+	Authorizer auth.Authorizer
+	// ExternalAddress is host:port advertised in discovery.
+	ExternalAddress string
+	// Version is served at /version.
+	Version version.Info
+	// Clock is the time source; nil means the real clock.
+	Clock clock.WithTicker
+	// Logger receives server logs; nil discards.
+	Logger *slog.Logger
+}
+
+// Server is the API server's HTTP handler and the watch caches behind it.
+type Server struct {
+	cfg        Config
+	codecs     *codecs
+	resp       *responder
+	stores     map[schema.GroupVersionResource]*resourceStore
+	namespaces *resourceStore
+	discovery  *discovery
+	openapi    *openapi.Handler
+	metrics    *metrics
+	handler    http.Handler
+
+	readyOnce sync.Once
+	ready     chan struct{}
+
+	stopWatchesOnce sync.Once
+	stopWatches     chan struct{}
+}
+
+// New builds the server for every built-in resource.
+func New(cfg Config) (*Server, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("apiserver: Config.Store is required")
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = clock.RealClock{}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Authorizer == nil {
+		cfg.Authorizer = auth.AlwaysAllow{}
+	}
+	c, err := newCodecs()
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, codecs: c, stores: map[schema.GroupVersionResource]*resourceStore{}, ready: make(chan struct{}), stopWatches: make(chan struct{})}
+	s.metrics = newMetrics()
+	store := instrumentStore(cfg.Store, s.metrics)
+	s.resp = &responder{codecs: c, now: func() metav1.Time { return metav1.NewTime(cfg.Clock.Now()) }}
+	typeConverter := applyconfigurations.NewTypeConverter(c.scheme)
+	var served []registry.Resource
+	for _, res := range registry.Builtin() {
+		if res.StorageResource.Resource != "" {
+			// Converted views of another resource are not served yet.
+			continue
+		}
+		rs, err := newResourceStore(res, store, c, cfg.Clock, typeConverter)
+		if err != nil {
+			return nil, err
+		}
+		s.stores[res.GroupVersionResource] = rs
+		served = append(served, res)
+	}
+	s.namespaces = s.stores[schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}]
+	s.discovery = newDiscovery(served, cfg.ExternalAddress)
+	if s.openapi, err = openapi.New(served); err != nil {
+		return nil, fmt.Errorf("building OpenAPI documents: %w", err)
+	}
+	s.handler = s.buildChain()
+	return s, nil
+}
+
+// Run fills the watch caches and keeps them current until ctx is done.
+func (s *Server) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	errs := make(chan error, len(s.stores))
+	for _, rs := range s.stores {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := rs.cache.Run(ctx); err != nil && ctx.Err() == nil {
+				errs <- fmt.Errorf("watch cache of %s: %w", rs.gr, err)
+			}
+		}()
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for _, rs := range s.stores {
+			select {
+			case <-rs.cache.Ready():
+			case <-ctx.Done():
+				return
+			}
+		}
+		s.readyOnce.Do(func() { close(s.ready) })
+	}()
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-errs:
+	}
+	wg.Wait()
+	return err
+}
+
+// Ready is closed once every watch cache has synced.
+func (s *Server) Ready() <-chan struct{} { return s.ready }
+
+// ServeHTTP serves the API.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// withTimeout bounds a request's context with the server's clock.
+func (s *Server) withTimeout(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, d)
+}
+
+// buildChain wraps the router: panic recovery → metrics → authentication →
+// authorization → routing (admission runs inside the REST handlers).
+func (s *Server) buildChain() http.Handler {
+	var h http.Handler = http.HandlerFunc(s.route)
+	h = s.withAuthorization(h)
+	h = s.withAuthentication(h)
+	h = s.withMetrics(h)
+	h = s.withRecovery(h)
+	return h
+}
+
+func (s *Server) withRecovery(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				s.cfg.Logger.Error("panic serving request", "method", r.Method, "path", r.URL.Path, "panic", p, "stack", string(debug.Stack()))
+				s.resp.writeError(w, r, apierrors.NewInternalError(fmt.Errorf("%v", p)))
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// publicPaths are served to unauthenticated callers, as upstream's
+// system:public-info-viewer allows.
+func publicPath(p string) bool {
+	switch p {
+	case "/healthz", "/livez", "/readyz", "/version":
+		return true
+	}
+	return strings.HasPrefix(p, "/healthz/") || strings.HasPrefix(p, "/livez/") || strings.HasPrefix(p, "/readyz/")
+}
+
+func (s *Server) withAuthentication(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.cfg.Authenticator == nil {
+			next.ServeHTTP(w, r.WithContext(auth.WithUser(r.Context(), &auth.User{Name: "system:anonymous", Groups: []string{"system:unauthenticated"}})))
+			return
+		}
+		u, ok, err := s.cfg.Authenticator.Authenticate(r)
+		if !ok {
+			if publicPath(r.URL.Path) {
+				next.ServeHTTP(w, r.WithContext(auth.WithUser(r.Context(), &auth.User{Name: "system:anonymous", Groups: []string{"system:unauthenticated"}})))
+				return
+			}
+			if err != nil {
+				s.cfg.Logger.Debug("authentication failed", "error", err)
+			}
+			s.resp.writeError(w, r, apierrors.NewUnauthorized("Unauthorized"))
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(auth.WithUser(r.Context(), u)))
+	})
+}
+
+func (s *Server) withAuthorization(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		info := parseRequestInfo(r)
+		u, _ := auth.UserFrom(r.Context())
+		attrs := auth.Attributes{User: u, Verb: info.Verb, Namespace: info.Namespace, APIGroup: info.APIGroup, APIVersion: info.APIVersion,
+			Resource: info.Resource, Subresource: info.Subresource, Name: info.Name, Path: r.URL.Path, ResourceRequest: info.IsResource}
+		if publicPath(r.URL.Path) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		d, reason, err := s.cfg.Authorizer.Authorize(r.Context(), attrs)
+		if d != auth.DecisionAllow {
+			msg := forbiddenMessage(attrs)
+			if reason != "" {
+				msg += ": " + reason
+			}
+			if err != nil {
+				s.cfg.Logger.Debug("authorization error", "error", err)
+			}
+			st := apierrors.NewForbidden(schema.GroupResource{Group: info.APIGroup, Resource: info.Resource}, info.Name, errors.New(msg))
+			st.ErrStatus.Message = msg
+			s.resp.writeError(w, r, st)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func forbiddenMessage(a auth.Attributes) string {
+	name := "system:anonymous"
+	if a.User != nil {
+		name = a.User.Name
+	}
+	if !a.ResourceRequest {
+		return fmt.Sprintf("User %q cannot %s path %q", name, a.Verb, a.Path)
+	}
+	res := a.Resource
+	if a.Subresource != "" {
+		res += "/" + a.Subresource
+	}
+	msg := fmt.Sprintf("%s is forbidden: User %q cannot %s resource %q in API group %q", res, name, a.Verb, res, a.APIGroup)
+	if a.Namespace != "" {
+		msg += fmt.Sprintf(" in the namespace %q", a.Namespace)
+	} else {
+		msg += " at the cluster scope"
+	}
+	return msg
+}
+
+// route serves non-resource paths and hands resource requests on.
+func (s *Server) route(w http.ResponseWriter, r *http.Request) {
+	info := parseRequestInfo(r)
+	if info.IsResource {
+		s.serveResource(w, r, info)
+		return
+	}
+	p := strings.TrimSuffix(r.URL.Path, "/")
+	switch {
+	case p == "/version":
+		writeJSON(w, http.StatusOK, s.cfg.Version)
+	case p == "/healthz" || p == "/livez" || strings.HasPrefix(p, "/livez/") || strings.HasPrefix(p, "/healthz/"):
+		s.serveHealth(w, r, false)
+	case p == "/readyz" || strings.HasPrefix(p, "/readyz/"):
+		s.serveHealth(w, r, true)
+	case p == "/metrics":
+		s.metrics.handler().ServeHTTP(w, r)
+	case strings.HasPrefix(p, "/openapi/"):
+		s.openapi.ServeHTTP(w, r)
+	case p == "/api":
+		s.serveDiscovery(w, r, true, s.discovery.legacy)
+	case p == "/apis":
+		s.serveDiscovery(w, r, false, s.discovery.groups)
+	case info.APIPrefix == "api" && info.APIVersion != "":
+		s.serveGroupVersion(w, r, schema.GroupVersion{Version: info.APIVersion})
+	case info.APIPrefix == "apis" && info.APIVersion != "":
+		s.serveGroupVersion(w, r, schema.GroupVersion{Group: info.APIGroup, Version: info.APIVersion})
+	case strings.HasPrefix(p, "/apis/") && strings.Count(p, "/") == 2:
+		g, ok := s.discovery.groupByName[strings.TrimPrefix(p, "/apis/")]
+		if !ok {
+			s.resp.writeError(w, r, apierrors.NewNotFound(schema.GroupResource{}, ""))
+			return
+		}
+		writeJSON(w, http.StatusOK, g)
+	case p == "":
+		paths := []string{"/api", "/api/v1", "/apis", "/healthz", "/livez", "/metrics", "/openapi/v2", "/openapi/v3", "/readyz", "/version"}
+		for _, g := range s.discovery.groups.Groups {
+			paths = append(paths, "/apis/"+g.Name)
+			for _, v := range g.Versions {
+				paths = append(paths, "/apis/"+v.GroupVersion)
+			}
+		}
+		writeJSON(w, http.StatusOK, metav1.RootPaths{Paths: paths})
+	default:
+		s.resp.writeError(w, r, apierrors.NewNotFound(schema.GroupResource{}, ""))
+	}
+}
+
+func (s *Server) serveDiscovery(w http.ResponseWriter, r *http.Request, legacy bool, plain any) {
+	if ct, ok := wantsAggregated(r); ok {
+		w.Header().Set("Content-Type", ct)
+		w.Header().Set("Vary", "Accept")
+		writeJSONBody(w, http.StatusOK, s.discovery.aggregated[legacy])
+		return
+	}
+	w.Header().Set("Vary", "Accept")
+	writeJSON(w, http.StatusOK, plain)
+}
+
+func (s *Server) serveGroupVersion(w http.ResponseWriter, r *http.Request, gv schema.GroupVersion) {
+	list, ok := s.discovery.resources[gv]
+	if !ok {
+		s.resp.writeError(w, r, apierrors.NewNotFound(schema.GroupResource{}, ""))
+		return
+	}
+	writeJSON(w, http.StatusOK, list)
+}
+
+// serveHealth answers /livez, /healthz and /readyz (with ?verbose).
+func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request, ready bool) {
+	type check struct {
+		name string
+		err  error
+	}
+	checks := []check{{name: "ping"}}
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	_, err := s.cfg.Store.CurrentRevision(ctx)
+	checks = append(checks, check{name: "etcd", err: err})
+	if ready {
+		var cacheErr error
+		select {
+		case <-s.ready:
+		default:
+			cacheErr = errors.New("watch caches not synced")
+		}
+		checks = append(checks, check{name: "informer-sync", err: cacheErr})
+	}
+	// /livez/etcd style: one check.
+	if parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/"); len(parts) == 2 {
+		for _, c := range checks {
+			if c.name == parts[1] {
+				checks = []check{c}
+			}
+		}
+	}
+	failed := false
+	var b strings.Builder
+	for _, c := range checks {
+		if c.err != nil {
+			failed = true
+			fmt.Fprintf(&b, "[-]%s failed: reason withheld\n", c.name)
+		} else {
+			fmt.Fprintf(&b, "[+]%s ok\n", c.name)
+		}
+	}
+	name := strings.Trim(strings.Split(strings.Trim(r.URL.Path, "/"), "/")[0], "/")
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	if failed {
+		w.WriteHeader(http.StatusInternalServerError)
+		fmt.Fprintf(w, "%s%s check failed\n", b.String(), name)
+		return
+	}
+	if _, verbose := r.URL.Query()["verbose"]; verbose {
+		fmt.Fprintf(w, "%s%s check passed\n", b.String(), name)
+		return
+	}
+	fmt.Fprint(w, "ok")
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", mediaJSON)
+	writeJSONBody(w, code, v)
+}
+
+func writeJSONBody(w http.ResponseWriter, code int, v any) {
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// StopWatches ends every open watch, so a graceful shutdown does not wait
+// for them.
+func (s *Server) StopWatches() { s.stopWatchesOnce.Do(func() { close(s.stopWatches) }) }

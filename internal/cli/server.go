@@ -1,0 +1,74 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/skiffkube/skiff/internal/server"
+)
+
+// serverFlags are the flags shared by `skiff server` and `skiff up`.
+type serverFlags struct {
+	cfg     server.Config
+	verbose bool
+}
+
+func defaultDataDir() string {
+	if os.Geteuid() == 0 {
+		return "/var/lib/skiff"
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return ".skiff"
+	}
+	return filepath.Join(home, ".skiff")
+}
+
+func (f *serverFlags) register(cmd *cobra.Command) {
+	fs := cmd.Flags()
+	fs.StringVar(&f.cfg.DataDir, "data-dir", defaultDataDir(), "directory for certificates, kubeconfig and embedded etcd data")
+	fs.StringVar(&f.cfg.BindAddress, "bind-address", "0.0.0.0", "address to serve HTTPS on")
+	fs.IntVar(&f.cfg.SecurePort, "secure-port", 6443, "HTTPS port of the API")
+	fs.StringVar(&f.cfg.AdvertiseAddress, "advertise-address", "", "IP advertised to the cluster (default: the first non-loopback address)")
+	fs.StringSliceVar(&f.cfg.EtcdServers, "etcd-servers", nil, "external etcd endpoints (default: start an embedded etcd under the data dir)")
+	fs.StringVar(&f.cfg.KubeconfigPath, "write-kubeconfig", "", "where to write the admin kubeconfig (default <data-dir>/kubeconfig)")
+	fs.StringVar(&f.cfg.ServiceCIDR, "service-cidr", "10.96.0.0/12", "range of Service cluster IPs")
+	fs.BoolVarP(&f.verbose, "verbose", "v", false, "debug logging")
+}
+
+func newServerCommand(stderr io.Writer) *cobra.Command {
+	var f serverFlags
+	cmd := &cobra.Command{
+		Use:   "server",
+		Short: "Run the control plane: API server over etcd",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			f.cfg.Logger = newLogger(stderr, f.verbose)
+			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
+			defer stop()
+			return runServer(ctx, f.cfg, stderr)
+		},
+	}
+	f.register(cmd)
+	return cmd
+}
+
+func runServer(ctx context.Context, cfg server.Config, stderr io.Writer) error {
+	s, err := server.Start(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "Skiff API server is ready at %s\nKubeconfig: %s\n  export KUBECONFIG=%s\n", s.URL, s.KubeconfigPath, s.KubeconfigPath)
+	if err := s.Wait(); err != nil {
+		return err
+	}
+	fmt.Fprintln(stderr, "Skiff API server stopped")
+	return nil
+}

@@ -1,0 +1,217 @@
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+	"k8s.io/apimachinery/pkg/version"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/skiffkube/skiff/internal/apiserver"
+	"github.com/skiffkube/skiff/internal/auth"
+	"github.com/skiffkube/skiff/internal/auth/pki"
+	"github.com/skiffkube/skiff/internal/storage"
+	"github.com/skiffkube/skiff/internal/storage/etcd"
+)
+
+// Version is what /version reports: the Kubernetes API level Skiff serves.
+func Version() version.Info {
+	return version.Info{Major: "1", Minor: "37", GitVersion: "v1.37.2-skiff", Platform: "linux/amd64", GoVersion: "go"}
+}
+
+// Server is a running control plane.
+type Server struct {
+	cfg Config
+	// KubeconfigPath is the admin kubeconfig written at start.
+	KubeconfigPath string
+	// URL is the HTTPS address of the API.
+	URL string
+	// Started is when Start was called; ReadyAt when /readyz first passed.
+	Started, ReadyAt time.Time
+
+	admin  *rest.Config
+	group  *errgroup.Group
+	cancel context.CancelFunc
+}
+
+// Start brings the control plane up and returns once the API is ready.
+// Everything stops when ctx is cancelled; Wait returns then.
+func Start(parent context.Context, cfg Config) (*Server, error) {
+	started := time.Now()
+	ctx, cancel := context.WithCancel(parent)
+	ok := false
+	defer func() {
+		if !ok {
+			cancel()
+		}
+	}()
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("creating data directory: %w", err)
+	}
+	tlsDir := filepath.Join(cfg.DataDir, "tls")
+	tlsConf, err := ensureCertificates(cfg, tlsDir)
+	if err != nil {
+		return nil, err
+	}
+	store, closeStore, err := openStore(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	addr := net.JoinHostPort(cfg.AdvertiseAddress, strconv.Itoa(cfg.SecurePort))
+	api, err := apiserver.New(apiserver.Config{
+		Store:           store,
+		Authenticator:   auth.Union{auth.X509{}},
+		Authorizer:      auth.AlwaysAllow{},
+		ExternalAddress: addr,
+		Version:         Version(),
+		Logger:          cfg.Logger,
+	})
+	if err != nil {
+		closeStore()
+		return nil, err
+	}
+	listenAddr := net.JoinHostPort(cfg.BindAddress, strconv.Itoa(cfg.SecurePort))
+	ln, err := net.Listen("tcp", listenAddr)
+	if err != nil {
+		closeStore()
+		return nil, fmt.Errorf("listening on %s: %w", listenAddr, err)
+	}
+	hs := &http.Server{Handler: api, TLSConfig: tlsConf, ReadHeaderTimeout: 30 * time.Second, ErrorLog: nil}
+
+	g, gctx := errgroup.WithContext(ctx)
+	s := &Server{cfg: cfg, KubeconfigPath: cfg.KubeconfigPath, URL: "https://" + localURLHost(cfg) + ":" + strconv.Itoa(cfg.SecurePort), Started: started, group: g, cancel: cancel}
+	fail := func(err error) (*Server, error) {
+		cancel()
+		return nil, errors.Join(err, g.Wait())
+	}
+	g.Go(func() error { return api.Run(gctx) })
+	g.Go(func() error {
+		etcd.RunCompactor(gctx, store, 5*time.Minute, 10000)
+		return nil
+	})
+	g.Go(func() error {
+		err := hs.Serve(tls.NewListener(ln, tlsConf))
+		if errors.Is(err, http.ErrServerClosed) {
+			return nil
+		}
+		return fmt.Errorf("serving HTTPS: %w", err)
+	})
+	g.Go(func() error {
+		<-gctx.Done()
+		api.StopWatches()
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		err := hs.Shutdown(shutdownCtx)
+		closeStore()
+		return err
+	})
+
+	if err := pki.WriteKubeconfig(cfg.KubeconfigPath, s.URL, mustRead(filepath.Join(tlsDir, "ca.crt")),
+		filepath.Join(tlsDir, "admin.crt"), filepath.Join(tlsDir, "admin.key"), "skiff"); err != nil {
+		return fail(err)
+	}
+	if s.admin, err = clientcmd.BuildConfigFromFlags("", cfg.KubeconfigPath); err != nil {
+		return fail(fmt.Errorf("loading the admin kubeconfig: %w", err))
+	}
+	select {
+	case <-api.Ready():
+	case <-gctx.Done():
+		return fail(errors.New("server stopped before it was ready"))
+	}
+	if err := bootstrap(gctx, s.admin, cfg); err != nil {
+		return fail(err)
+	}
+	g.Go(func() error { return runKubernetesEndpoints(gctx, s.admin, cfg) })
+	s.ReadyAt = time.Now()
+	ok = true
+	cfg.Logger.Info("API server ready", "url", s.URL, "kubeconfig", cfg.KubeconfigPath, "startup", s.ReadyAt.Sub(started).Round(time.Millisecond))
+	return s, nil
+}
+
+// Wait blocks until the server has stopped and returns the first error.
+func (s *Server) Wait() error {
+	err := s.group.Wait()
+	s.cancel()
+	return err
+}
+
+// AdminConfig is a client configuration with the admin identity.
+func (s *Server) AdminConfig() *rest.Config { return rest.CopyConfig(s.admin) }
+
+func localURLHost(cfg Config) string {
+	if ip := net.ParseIP(cfg.BindAddress); ip != nil && !ip.IsUnspecified() {
+		return cfg.BindAddress
+	}
+	return "127.0.0.1"
+}
+
+func mustRead(path string) []byte {
+	b, _ := os.ReadFile(path)
+	return b
+}
+
+// ensureCertificates creates or reuses the CA, the serving certificate and
+// the admin client certificate, and returns the server's TLS config.
+func ensureCertificates(cfg Config, dir string) (*tls.Config, error) {
+	now := time.Now()
+	ca, err := pki.EnsureCA(dir, "skiff-ca", now)
+	if err != nil {
+		return nil, fmt.Errorf("certificate authority: %w", err)
+	}
+	svcIP, err := firstServiceIP(cfg.ServiceCIDR)
+	if err != nil {
+		return nil, err
+	}
+	hostname, _ := os.Hostname()
+	hosts := []string{"localhost", "127.0.0.1", "kubernetes", "kubernetes.default", "kubernetes.default.svc",
+		"kubernetes.default.svc.cluster.local", svcIP.String(), cfg.AdvertiseAddress}
+	if hostname != "" {
+		hosts = append(hosts, hostname)
+	}
+	if ip := net.ParseIP(cfg.BindAddress); ip != nil && !ip.IsUnspecified() {
+		hosts = append(hosts, cfg.BindAddress)
+	}
+	certPath, keyPath := filepath.Join(dir, "serving.crt"), filepath.Join(dir, "serving.key")
+	if err := ca.EnsureServingCert(certPath, keyPath, hosts, now); err != nil {
+		return nil, fmt.Errorf("serving certificate: %w", err)
+	}
+	if err := ca.EnsureClientCert(filepath.Join(dir, "admin.crt"), filepath.Join(dir, "admin.key"), "skiff-admin", []string{auth.GroupMasters}, now); err != nil {
+		return nil, fmt.Errorf("admin certificate: %w", err)
+	}
+	return pki.ServerTLSConfig(certPath, keyPath, ca.Pool())
+}
+
+// openStore connects to external etcd or starts the embedded one.
+func openStore(ctx context.Context, cfg Config) (storage.Store, func(), error) {
+	if len(cfg.EtcdServers) > 0 {
+		client, err := etcd.NewClient(cfg.EtcdServers, nil)
+		if err != nil {
+			return nil, nil, fmt.Errorf("connecting to etcd %v: %w", cfg.EtcdServers, err)
+		}
+		return etcd.New(client), func() { client.Close() }, nil
+	}
+	emb, err := etcd.StartEmbedded(ctx, etcd.EmbeddedConfig{DataDir: filepath.Join(cfg.DataDir, "etcd")})
+	if err != nil {
+		return nil, nil, fmt.Errorf("starting embedded etcd: %w", err)
+	}
+	client, err := etcd.NewClient(emb.Endpoints(), nil)
+	if err != nil {
+		emb.Close()
+		return nil, nil, fmt.Errorf("connecting to embedded etcd: %w", err)
+	}
+	return etcd.New(client), func() { client.Close(); emb.Close() }, nil
+}
