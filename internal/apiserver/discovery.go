@@ -16,11 +16,11 @@ import (
 
 // discovery holds the static discovery documents, built once.
 type discovery struct {
-	legacy     *metav1.APIVersions
-	groups     *metav1.APIGroupList
+	legacy      *metav1.APIVersions
+	groups      *metav1.APIGroupList
 	groupByName map[string]*metav1.APIGroup
-	resources  map[schema.GroupVersion]*metav1.APIResourceList
-	aggregated map[bool]*apidiscoveryv2.APIGroupDiscoveryList // by legacy (/api) or not (/apis)
+	resources   map[schema.GroupVersion]*metav1.APIResourceList
+	aggregated  map[bool]*apidiscoveryv2.APIGroupDiscoveryList // by legacy (/api) or not (/apis)
 }
 
 var allVerbs = metav1.Verbs{"create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"}

@@ -104,7 +104,9 @@ type instrumentedStore struct {
 	m *metrics
 }
 
-func instrumentStore(s storage.Store, m *metrics) storage.Store { return &instrumentedStore{Store: s, m: m} }
+func instrumentStore(s storage.Store, m *metrics) storage.Store {
+	return &instrumentedStore{Store: s, m: m}
+}
 
 func (s *instrumentedStore) observe(op string, start time.Time) {
 	s.m.etcd.WithLabelValues(op).Observe(time.Since(start).Seconds())

@@ -1,7 +1,7 @@
 package apiserver
 
 import (
-		"fmt"
+	"fmt"
 	"net/http"
 	"reflect"
 
@@ -240,4 +240,3 @@ func (s *Server) handleEviction(w http.ResponseWriter, r *http.Request, rs *reso
 	s.resp.writeObject(w, r, http.StatusCreated, &metav1.Status{TypeMeta: metav1.TypeMeta{Kind: "Status", APIVersion: "v1"}, Status: metav1.StatusSuccess, Code: http.StatusCreated})
 	return nil
 }
-
