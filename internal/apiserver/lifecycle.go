@@ -243,6 +243,8 @@ func (s *resourceStore) prepareUpdate(obj, old runtime.Object, opts writeOptions
 	errs := registry.ValidateObjectMetaUpdate(obj, old)
 	if opts.Subresource == "" {
 		errs = append(errs, s.res.Strategy.ValidateUpdate(obj, old)...)
+	} else if validate, ok := registry.CoreSubresourceValidator(s.gvk, opts.Subresource); ok {
+		errs = append(errs, validate(obj, old)...)
 	}
 	if len(errs) > 0 {
 		return errInvalid(s.gvk.GroupKind(), m.GetName(), errs)

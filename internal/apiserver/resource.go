@@ -37,6 +37,9 @@ type resourceStore struct {
 	fieldManagers map[string]*managedfields.FieldManager
 	// hooks are per-type extensions of the life cycle (service IPs, ...).
 	hooks typeHooks
+	// view converts to and from the stored type when this resource is
+	// another version of one stored elsewhere; nil otherwise.
+	view *viewConversion
 }
 
 // typeHooks let a type take part in the life cycle beyond its Strategy:
@@ -67,6 +70,13 @@ func newResourceStore(res registry.Resource, st storage.Store, c *codecs, clk cl
 		store:  st,
 		codecs: c,
 		clock:  clk,
+	}
+	if res.StorageResource.Resource != "" {
+		v, ok := views()[res.GroupVersionKind()]
+		if !ok {
+			return nil, fmt.Errorf("no conversion for %s, a view of %s", rs.gr, res.StorageResource)
+		}
+		rs.view = &v
 	}
 	cfg := cacher.Config{
 		Store:   st,
@@ -134,7 +144,13 @@ func (s *resourceStore) encode(obj runtime.Object) ([]byte, error) {
 	m.SetResourceVersion("")
 	defer m.SetResourceVersion(rv)
 	obj.GetObjectKind().SetGroupVersionKind(s.gvk)
-	data, err := runtime.Encode(s.codecs.storage, obj)
+	stored := obj
+	if s.view != nil {
+		stored = s.view.toStorage(obj)
+		stored.GetObjectKind().SetGroupVersionKind(s.view.storageGVK)
+		objectMeta(stored).SetResourceVersion("")
+	}
+	data, err := runtime.Encode(s.codecs.storage, stored)
 	if err != nil {
 		return nil, fmt.Errorf("encoding %s %q: %w", s.gvk.Kind, m.GetName(), err)
 	}
@@ -143,6 +159,16 @@ func (s *resourceStore) encode(obj runtime.Object) ([]byte, error) {
 
 // decode parses a stored value and stamps its resourceVersion.
 func (s *resourceStore) decode(kv storage.KeyValue) (runtime.Object, error) {
+	if s.view != nil {
+		stored := s.view.newStorage()
+		if _, _, err := s.codecs.storage.Decode(kv.Value, &s.view.storageGVK, stored); err != nil {
+			return nil, fmt.Errorf("decoding %s: %w", kv.Key, err)
+		}
+		obj := s.view.fromStorage(stored)
+		obj.GetObjectKind().SetGroupVersionKind(s.gvk)
+		objectMeta(obj).SetResourceVersion(fmt.Sprint(kv.ModRevision))
+		return obj, nil
+	}
 	obj := s.newObject()
 	if _, _, err := s.codecs.storage.Decode(kv.Value, &s.gvk, obj); err != nil {
 		return nil, fmt.Errorf("decoding %s: %w", kv.Key, err)

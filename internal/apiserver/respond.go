@@ -1,6 +1,7 @@
 package apiserver
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -18,6 +19,7 @@ import (
 type responder struct {
 	codecs *codecs
 	now    func() metav1.Time
+	tables *tables.Converter
 }
 
 // outputKind is what one Accept entry asks for.
@@ -84,11 +86,14 @@ func (rs *responder) mediaTypes() []string {
 func (rs *responder) transform(obj runtime.Object, n negotiated, r *http.Request, noHeaders bool) (runtime.Object, error) {
 	switch n.kind {
 	case outputTable:
-		opts := tables.Options{Now: rs.now().Time, NoHeaders: noHeaders}
+		opts := tables.Options{Now: rs.now().Time, NoHeaders: noHeaders, Kind: obj.GetObjectKind().GroupVersionKind()}
 		if p := r.URL.Query().Get("includeObject"); p != "" {
 			opts.IncludeObject = metav1.IncludeObjectPolicy(p)
 		}
-		t, err := tables.Convert(obj, opts)
+		t, err := rs.tables.Convert(obj, opts)
+		if errors.Is(err, tables.ErrIncludeObject) {
+			return nil, apierrors.NewBadRequest(err.Error())
+		}
 		if err != nil {
 			return nil, apierrors.NewInternalError(err)
 		}

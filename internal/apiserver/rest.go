@@ -1,7 +1,10 @@
 package apiserver
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -11,6 +14,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/yaml"
 )
 
 // serveResource dispatches a resource request to its verb.
@@ -250,8 +254,7 @@ func (s *Server) deleteOptions(r *http.Request) (metav1.DeleteOptions, error) {
 		return opts, err
 	}
 	if len(strings.TrimSpace(string(data))) > 0 {
-		gvk := metav1.SchemeGroupVersion.WithKind("DeleteOptions")
-		if _, _, err := s.codecs.factory.UniversalDeserializer().Decode(data, &gvk, &opts); err != nil {
+		if err := decodeDeleteOptions(data, contentType(r), &opts); err != nil {
 			return opts, apierrors.NewBadRequest(fmt.Sprintf("decoding DeleteOptions: %v", err))
 		}
 	}
@@ -274,6 +277,32 @@ func (s *Server) deleteOptions(r *http.Request) (metav1.DeleteOptions, error) {
 		}
 	}
 	return opts, nil
+}
+
+// protobufPrefix starts every Kubernetes protobuf message.
+var protobufPrefix = []byte("k8s\x00")
+
+// decodeDeleteOptions reads a DeleteOptions body. Clients send it as
+// meta.k8s.io/v1 or as their group's version (the fields are the same), in
+// JSON, YAML or protobuf (client-go's typed clients).
+func decodeDeleteOptions(data []byte, mt string, opts *metav1.DeleteOptions) error {
+	switch mt {
+	case mediaProtobuf:
+		if !bytes.HasPrefix(data, protobufPrefix) {
+			return errors.New("the body is not a Kubernetes protobuf message")
+		}
+		var u runtime.Unknown
+		if err := u.Unmarshal(data[len(protobufPrefix):]); err != nil {
+			return err
+		}
+		if u.Kind != "" && u.Kind != "DeleteOptions" {
+			return fmt.Errorf("the body is a %s, not DeleteOptions", u.Kind)
+		}
+		return opts.Unmarshal(u.Raw)
+	case mediaYAML:
+		return yaml.Unmarshal(data, opts)
+	}
+	return json.Unmarshal(data, opts)
 }
 
 func (s *Server) handleDeleteCollection(w http.ResponseWriter, r *http.Request, rs *resourceStore, info requestInfo) error {

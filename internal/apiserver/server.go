@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"runtime/debug"
 	"strings"
@@ -21,6 +22,7 @@ import (
 
 	"github.com/skiffkube/skiff/internal/apiserver/openapi"
 	"github.com/skiffkube/skiff/internal/apiserver/registry"
+	"github.com/skiffkube/skiff/internal/apiserver/tables"
 	"github.com/skiffkube/skiff/internal/auth"
 	"github.com/skiffkube/skiff/internal/storage"
 )
@@ -34,6 +36,11 @@ type Config struct {
 	Authenticator auth.Authenticator
 	// Authorizer decides; nil allows everything.
 	Authorizer auth.Authorizer
+	// ServiceCIDR is the range of Service cluster IPs.
+	ServiceCIDR *net.IPNet
+	// NodePortBase and NodePortSize bound Service node ports (0: upstream's
+	// 30000-32767).
+	NodePortBase, NodePortSize int
 	// ExternalAddress is host:port advertised in discovery.
 	ExternalAddress string
 	// Version is served at /version.
@@ -74,6 +81,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.ServiceCIDR == nil {
+		_, cfg.ServiceCIDR, _ = net.ParseCIDR("10.96.0.0/12")
+	}
 	if cfg.Authorizer == nil {
 		cfg.Authorizer = auth.AlwaysAllow{}
 	}
@@ -84,14 +94,10 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{cfg: cfg, codecs: c, stores: map[schema.GroupVersionResource]*resourceStore{}, ready: make(chan struct{}), stopWatches: make(chan struct{})}
 	s.metrics = newMetrics()
 	store := instrumentStore(cfg.Store, s.metrics)
-	s.resp = &responder{codecs: c, now: func() metav1.Time { return metav1.NewTime(cfg.Clock.Now()) }}
+	s.resp = &responder{codecs: c, now: func() metav1.Time { return metav1.NewTime(cfg.Clock.Now()) }, tables: tables.NewConverter()}
 	typeConverter := applyconfigurations.NewTypeConverter(c.scheme)
 	var served []registry.Resource
 	for _, res := range registry.Builtin() {
-		if res.StorageResource.Resource != "" {
-			// Converted views of another resource are not served yet.
-			continue
-		}
 		rs, err := newResourceStore(res, store, c, cfg.Clock, typeConverter)
 		if err != nil {
 			return nil, err
@@ -99,6 +105,11 @@ func New(cfg Config) (*Server, error) {
 		s.stores[res.GroupVersionResource] = rs
 		served = append(served, res)
 	}
+	allocs, err := newServiceAllocators(store, cfg)
+	if err != nil {
+		return nil, err
+	}
+	s.stores[schema.GroupVersionResource{Version: "v1", Resource: "services"}].hooks = allocs.hooks()
 	s.namespaces = s.stores[schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}]
 	s.discovery = newDiscovery(served, cfg.ExternalAddress)
 	if s.openapi, err = openapi.New(served); err != nil {

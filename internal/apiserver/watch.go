@@ -74,7 +74,9 @@ func (s *Server) handleWatch(w http.ResponseWriter, r *http.Request, rs *resourc
 	flusher, _ := w.(http.Flusher)
 	frames := stream.Framer.NewFrameWriter(w)
 	send := func(typ watch.EventType, obj runtime.Object) bool {
-		data, err := runtime.Encode(stream.Serializer, obj)
+		// The object inside the event is a whole message (for protobuf,
+		// with its envelope); the event frame uses the stream encoding.
+		data, err := runtime.Encode(n.info.Serializer, obj)
 		if err != nil {
 			return false
 		}

@@ -19,6 +19,7 @@ func NewRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.SetErr(stderr)
 	root.AddCommand(newServerCommand(stderr))
 	root.AddCommand(newVersionCommand(stdout))
+	root.AddCommand(newBenchCommand(stdout, stderr))
 	return root
 }
 

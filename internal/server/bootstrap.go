@@ -46,7 +46,13 @@ func bootstrap(ctx context.Context, cfg *rest.Config, sc Config) error {
 			Ports:     []corev1.ServicePort{{Name: "https", Port: 443, Protocol: corev1.ProtocolTCP, TargetPort: intstr.FromInt32(int32(sc.SecurePort))}},
 		},
 	}
-	_, err = cs.CoreV1().Services(metav1.NamespaceDefault).Create(ctx, svc, metav1.CreateOptions{})
+	// Look first: on a restart the Service exists and its cluster IP is
+	// allocated, so a create would be refused as Invalid, not AlreadyExists.
+	services := cs.CoreV1().Services(metav1.NamespaceDefault)
+	_, err = services.Get(ctx, svc.Name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		_, err = services.Create(ctx, svc, metav1.CreateOptions{})
+	}
 	if err != nil && !apierrors.IsAlreadyExists(err) {
 		return fmt.Errorf("creating the kubernetes service: %w", err)
 	}
@@ -115,8 +121,14 @@ func reconcileEndpoints(ctx context.Context, cs kubernetes.Interface, sc Config,
 	}
 	var ips []string
 	for _, l := range list.Items {
+		ip := l.Labels[apiserverLeaseLabel]
+		if parsed := net.ParseIP(ip); parsed == nil || parsed.IsLoopback() {
+			// Endpoints may not hold loopback addresses: a server
+			// reachable only on loopback is not listed.
+			continue
+		}
 		if l.Spec.RenewTime != nil && now.Sub(l.Spec.RenewTime.Time) < 3*leaseInterval {
-			ips = append(ips, l.Labels[apiserverLeaseLabel])
+			ips = append(ips, ip)
 		}
 	}
 	sort.Strings(ips)
@@ -132,7 +144,10 @@ func writeEndpoints(ctx context.Context, cs kubernetes.Interface, ips []string, 
 	ep := &corev1.Endpoints{
 		ObjectMeta: metav1.ObjectMeta{Name: "kubernetes", Namespace: metav1.NamespaceDefault,
 			Labels: map[string]string{"endpointslice.kubernetes.io/skip-mirror": "true"}},
-		Subsets: []corev1.EndpointSubset{{Addresses: addrs, Ports: []corev1.EndpointPort{{Name: "https", Port: port, Protocol: corev1.ProtocolTCP}}}},
+	}
+	if len(addrs) > 0 {
+		// A subset must have addresses.
+		ep.Subsets = []corev1.EndpointSubset{{Addresses: addrs, Ports: []corev1.EndpointPort{{Name: "https", Port: port, Protocol: corev1.ProtocolTCP}}}}
 	}
 	eps := cs.CoreV1().Endpoints(metav1.NamespaceDefault)
 	cur, err := eps.Get(ctx, "kubernetes", metav1.GetOptions{})

@@ -72,11 +72,17 @@ func Start(parent context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	addr := net.JoinHostPort(cfg.AdvertiseAddress, strconv.Itoa(cfg.SecurePort))
+	_, serviceNet, err := net.ParseCIDR(cfg.ServiceCIDR)
+	if err != nil {
+		closeStore()
+		return nil, fmt.Errorf("service CIDR: %w", err)
+	}
 	api, err := apiserver.New(apiserver.Config{
 		Store:           store,
 		Authenticator:   auth.Union{auth.X509{}},
 		Authorizer:      auth.AlwaysAllow{},
 		ExternalAddress: addr,
+		ServiceCIDR:     serviceNet,
 		Version:         Version(),
 		Logger:          cfg.Logger,
 	})
@@ -136,6 +142,7 @@ func Start(parent context.Context, cfg Config) (*Server, error) {
 		return fail(err)
 	}
 	g.Go(func() error { return runKubernetesEndpoints(gctx, s.admin, cfg) })
+	g.Go(func() error { return runControllers(gctx, s.admin, cfg.Logger) })
 	s.ReadyAt = time.Now()
 	ok = true
 	cfg.Logger.Info("API server ready", "url", s.URL, "kubeconfig", cfg.KubeconfigPath, "startup", s.ReadyAt.Sub(started).Round(time.Millisecond))

@@ -2,6 +2,7 @@ package registry
 
 import (
 	appsv1 "k8s.io/api/apps/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"k8s.io/utils/ptr"
@@ -10,7 +11,14 @@ import (
 // deploymentStrategy is the strategy of apps/v1 Deployments.
 func deploymentStrategy() Strategy {
 	return Typed[*appsv1.Deployment]{
-		DefaultFunc:  defaultDeployment,
+		DefaultFunc: defaultDeployment,
+		// Annotations are copied to the ReplicaSets, so changing them is a
+		// new generation too (the handler bumps it for spec changes).
+		PrepareForUpdateFunc: func(d, old *appsv1.Deployment) {
+			if !equality.Semantic.DeepEqual(d.Annotations, old.Annotations) {
+				d.Generation = old.Generation + 1
+			}
+		},
 		ValidateFunc: validateDeployment,
 		ValidateUpdateFunc: func(d, old *appsv1.Deployment) field.ErrorList {
 			errs := validateDeployment(d)

@@ -382,3 +382,19 @@ func TestControllerRevision(t *testing.T) {
 	changed.Data.Raw = []byte(`{"spec":{"a":2}}`)
 	wlCheckErrs(t, s.ValidateUpdate(changed, cr), "invalid:data")
 }
+
+func TestDeploymentGenerationOnAnnotations(t *testing.T) {
+	s := deploymentStrategy()
+	old := wlDeployment()
+	old.Generation = 3
+	upd := old.DeepCopy()
+	s.PrepareForUpdate(upd, old)
+	if upd.Generation != 3 {
+		t.Errorf("generation = %d without change", upd.Generation)
+	}
+	upd.Annotations = map[string]string{"note": "x"}
+	s.PrepareForUpdate(upd, old)
+	if upd.Generation != 4 {
+		t.Errorf("generation = %d after annotation change, want 4", upd.Generation)
+	}
+}

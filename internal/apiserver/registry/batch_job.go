@@ -204,6 +204,7 @@ func validateJobSpec(s *batchv1.JobSpec, p *field.Path) field.ErrorList {
 	errs = append(errs, validateOptionalNonNegative(s.BackoffLimit, p.Child("backoffLimit"))...)
 	errs = append(errs, validateOptionalNonNegative(s.TTLSecondsAfterFinished, p.Child("ttlSecondsAfterFinished"))...)
 	errs = append(errs, validateJobCompletionMode(s, p)...)
+	errs = append(errs, validatePodFailurePolicy(s, p.Child("podFailurePolicy"))...)
 	if s.PodReplacementPolicy != nil {
 		prp := p.Child("podReplacementPolicy")
 		switch {
@@ -271,6 +272,8 @@ func validateJobCompletionMode(s *batchv1.JobSpec, p *field.Path) field.ErrorLis
 	}
 	if s.SuccessPolicy != nil && !indexed {
 		errs = append(errs, field.Invalid(p.Child("successPolicy"), s.SuccessPolicy, "requires indexed completion mode"))
+	} else {
+		errs = append(errs, validateSuccessPolicy(s, p.Child("successPolicy"))...)
 	}
 	return errs
 }

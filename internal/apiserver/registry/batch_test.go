@@ -359,3 +359,61 @@ func TestCronScheduleParsing(t *testing.T) {
 		t.Errorf("fields = %b %b", sched.fields[0], sched.fields[1])
 	}
 }
+
+func TestJobPolicies(t *testing.T) {
+	rule := func(action batchv1.PodFailurePolicyAction, op batchv1.PodFailurePolicyOnExitCodesOperator, values ...int32) batchv1.PodFailurePolicyRule {
+		return batchv1.PodFailurePolicyRule{Action: action, OnExitCodes: &batchv1.PodFailurePolicyOnExitCodesRequirement{Operator: op, Values: values}}
+	}
+	cases := []struct {
+		name   string
+		mutate func(j *batchv1.Job)
+		want   []string
+	}{
+		{name: "valid failure policy", mutate: func(j *batchv1.Job) {
+			j.Spec.PodFailurePolicy = &batchv1.PodFailurePolicy{Rules: []batchv1.PodFailurePolicyRule{
+				rule(batchv1.PodFailurePolicyActionFailJob, batchv1.PodFailurePolicyOnExitCodesOpIn, 1, 42),
+				{Action: batchv1.PodFailurePolicyActionIgnore, OnPodConditions: []batchv1.PodFailurePolicyOnPodConditionsPattern{{Type: corev1.DisruptionTarget}}},
+			}}
+		}},
+		{name: "bad exit codes", mutate: func(j *batchv1.Job) {
+			r := rule(batchv1.PodFailurePolicyActionCount, batchv1.PodFailurePolicyOnExitCodesOpIn, 0, 5, 5, 3)
+			r.OnExitCodes.ContainerName = ptr.To("sidecar")
+			j.Spec.PodFailurePolicy = &batchv1.PodFailurePolicy{Rules: []batchv1.PodFailurePolicyRule{r}}
+		}, want: []string{"invalid:spec.podFailurePolicy.rules[0].onExitCodes.values[0]", "duplicate:spec.podFailurePolicy.rules[0].onExitCodes.values[2]",
+			"invalid:spec.podFailurePolicy.rules[0].onExitCodes.values", "invalid:spec.podFailurePolicy.rules[0].onExitCodes.containerName"}},
+		{name: "rule without condition, FailIndex without per-index limit", mutate: func(j *batchv1.Job) {
+			j.Spec.PodFailurePolicy = &batchv1.PodFailurePolicy{Rules: []batchv1.PodFailurePolicyRule{{Action: batchv1.PodFailurePolicyActionFailIndex}}}
+		}, want: []string{"invalid:spec.podFailurePolicy.rules[0]", "invalid:spec.podFailurePolicy.rules[0].action"}},
+		{name: "valid success policy", mutate: func(j *batchv1.Job) {
+			j.Spec.CompletionMode = ptr.To(batchv1.IndexedCompletion)
+			j.Spec.Completions = ptr.To[int32](10)
+			j.Spec.SuccessPolicy = &batchv1.SuccessPolicy{Rules: []batchv1.SuccessPolicyRule{{SucceededIndexes: ptr.To("0,2-4,9"), SucceededCount: ptr.To[int32](5)}}}
+		}},
+		{name: "bad success policy", mutate: func(j *batchv1.Job) {
+			j.Spec.CompletionMode = ptr.To(batchv1.IndexedCompletion)
+			j.Spec.Completions = ptr.To[int32](10)
+			j.Spec.SuccessPolicy = &batchv1.SuccessPolicy{Rules: []batchv1.SuccessPolicyRule{
+				{SucceededIndexes: ptr.To("3,1")}, {}, {SucceededIndexes: ptr.To("1-2"), SucceededCount: ptr.To[int32](3)},
+			}}
+		}, want: []string{"invalid:spec.successPolicy.rules[0].succeededIndexes", "required:spec.successPolicy.rules[1]",
+			"invalid:spec.successPolicy.rules[2].succeededCount"}},
+		{name: "success policy on NonIndexed", mutate: func(j *batchv1.Job) {
+			j.Spec.SuccessPolicy = &batchv1.SuccessPolicy{Rules: []batchv1.SuccessPolicyRule{{SucceededCount: ptr.To[int32](1)}}}
+		}, want: []string{"invalid:spec.successPolicy"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			j := wlJob()
+			tc.mutate(j)
+			wlCheckErrs(t, wlCreateJob(j), tc.want...)
+		})
+	}
+	if n, err := countIndexes("0,2-4,9", 10); err != nil || n != 5 {
+		t.Errorf("countIndexes = %d, %v", n, err)
+	}
+	for _, bad := range []string{"", "a", "3-1", "1,1", "10", "-1"} {
+		if _, err := countIndexes(bad, 10); err == nil {
+			t.Errorf("countIndexes(%q) accepted", bad)
+		}
+	}
+}

@@ -48,13 +48,13 @@ func validateDataKey(key string, fldPath *field.Path) field.ErrorList {
 }
 
 // validateConfigMap checks keys, that no key is in both data and
-// binaryData, and the 1 MiB size limit.
+// binaryData, and the 1 MiB limit on the values' total size.
 func validateConfigMap(cm *corev1.ConfigMap) field.ErrorList {
 	var errs field.ErrorList
 	size := 0
 	for k, v := range cm.Data {
 		errs = append(errs, validateDataKey(k, field.NewPath("data").Key(k))...)
-		size += len(k) + len(v)
+		size += len(v)
 	}
 	for k, v := range cm.BinaryData {
 		p := field.NewPath("binaryData").Key(k)
@@ -62,7 +62,7 @@ func validateConfigMap(cm *corev1.ConfigMap) field.ErrorList {
 		if _, dup := cm.Data[k]; dup {
 			errs = append(errs, field.Invalid(p, k, "duplicate of key present in data"))
 		}
-		size += len(k) + len(v)
+		size += len(v)
 	}
 	if size > corev1.MaxSecretSize {
 		errs = append(errs, field.TooLong(field.NewPath(""), "", corev1.MaxSecretSize))

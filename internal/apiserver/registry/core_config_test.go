@@ -20,7 +20,8 @@ func TestConfigMapValidation(t *testing.T) {
 		{"bad key", corev1.ConfigMap{Data: map[string]string{"a b": "x"}}, []string{"Invalid data[a b]"}},
 		{"dot-dot key", corev1.ConfigMap{Data: map[string]string{"..": "x"}}, []string{"Invalid data[..]"}},
 		{"key in both", corev1.ConfigMap{Data: map[string]string{"k": "x"}, BinaryData: map[string][]byte{"k": {1}}}, []string{"Invalid binaryData[k]"}},
-		{"too large", corev1.ConfigMap{Data: map[string]string{"k": strings.Repeat("x", corev1.MaxSecretSize)}}, []string{"TooLong []"}},
+		{"exactly 1 MiB of values", corev1.ConfigMap{Data: map[string]string{"k": strings.Repeat("x", corev1.MaxSecretSize)}}, nil},
+		{"too large", corev1.ConfigMap{Data: map[string]string{"k": strings.Repeat("x", corev1.MaxSecretSize)}, BinaryData: map[string][]byte{"b": {1}}}, []string{"TooLong []"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			cm := tt.cm

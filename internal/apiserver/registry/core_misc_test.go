@@ -226,3 +226,22 @@ func TestCoreStrategiesRegistered(t *testing.T) {
 		}
 	}
 }
+
+func TestCoreSubresourceValidator(t *testing.T) {
+	gvk := corev1.SchemeGroupVersion.WithKind
+	for _, tt := range []struct {
+		kind, sub string
+		ok        bool
+	}{{"Pod", "status", true}, {"Pod", "resize", true}, {"Pod", "ephemeralcontainers", true}, {"Service", "status", true},
+		{"Namespace", "finalize", true}, {"Pod", "binding", false}, {"ConfigMap", "status", false}} {
+		if _, ok := CoreSubresourceValidator(gvk(tt.kind), tt.sub); ok != tt.ok {
+			t.Errorf("%s/%s: ok = %v, want %v", tt.kind, tt.sub, ok, tt.ok)
+		}
+	}
+	f, _ := CoreSubresourceValidator(gvk("Pod"), "status")
+	old := corePod()
+	old.Status.Phase = corev1.PodFailed
+	pod := old.DeepCopy()
+	pod.Status.Phase = corev1.PodRunning
+	coreExpectErrs(t, f(pod, old), "Forbidden status.phase")
+}

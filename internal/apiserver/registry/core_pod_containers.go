@@ -55,6 +55,29 @@ func validateContainerCommon(c *corev1.Container, spec *corev1.PodSpec, vols map
 	errs = append(errs, validateVolumeDevices(c.VolumeDevices, vols, p.Child("volumeDevices"))...)
 	errs = append(errs, validateContainerResources(&c.Resources, p.Child("resources"))...)
 	errs = append(errs, validateContainerSecurityContext(c.SecurityContext, p.Child("securityContext"))...)
+	errs = append(errs, validateResizePolicy(c.ResizePolicy, p.Child("resizePolicy"))...)
+	return errs
+}
+
+// validateResizePolicy allows one policy per resource, for cpu and memory.
+func validateResizePolicy(policies []corev1.ContainerResizePolicy, fldPath *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	seen := sets.New[corev1.ResourceName]()
+	for i, rp := range policies {
+		p := fldPath.Index(i)
+		switch rp.ResourceName {
+		case corev1.ResourceCPU, corev1.ResourceMemory:
+			if seen.Has(rp.ResourceName) {
+				errs = append(errs, field.Duplicate(p.Child("resourceName"), rp.ResourceName))
+			}
+			seen.Insert(rp.ResourceName)
+		default:
+			errs = append(errs, field.NotSupported(p.Child("resourceName"), rp.ResourceName, []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory}))
+		}
+		if rp.RestartPolicy != corev1.NotRequired && rp.RestartPolicy != corev1.RestartContainer {
+			errs = append(errs, field.NotSupported(p.Child("restartPolicy"), rp.RestartPolicy, []corev1.ResourceResizeRestartPolicy{corev1.NotRequired, corev1.RestartContainer}))
+		}
+	}
 	return errs
 }
 

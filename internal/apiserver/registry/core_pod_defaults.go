@@ -172,11 +172,19 @@ func tagOf(ref string) string {
 	return ""
 }
 
-// defaultEnv sets the API version of field references.
+// defaultEnv sets the API version of field references and marks file key
+// references required unless said otherwise.
 func defaultEnv(env []corev1.EnvVar) {
 	for i := range env {
-		if vf := env[i].ValueFrom; vf != nil && vf.FieldRef != nil && vf.FieldRef.APIVersion == "" {
+		vf := env[i].ValueFrom
+		if vf == nil {
+			continue
+		}
+		if vf.FieldRef != nil && vf.FieldRef.APIVersion == "" {
 			vf.FieldRef.APIVersion = "v1"
+		}
+		if vf.FileKeyRef != nil && vf.FileKeyRef.Optional == nil {
+			vf.FileKeyRef.Optional = ptr.To(false)
 		}
 	}
 }
@@ -262,6 +270,13 @@ func defaultVolume(v *corev1.Volume) {
 		defaultRBD(s.RBD)
 	case s.AzureDisk != nil:
 		defaultAzureDisk(s.AzureDisk)
+	case s.ScaleIO != nil:
+		if s.ScaleIO.StorageMode == "" {
+			s.ScaleIO.StorageMode = "ThinProvisioned"
+		}
+		if s.ScaleIO.FSType == "" {
+			s.ScaleIO.FSType = "xfs"
+		}
 	case s.Ephemeral != nil:
 		if t := s.Ephemeral.VolumeClaimTemplate; t != nil {
 			defaultPVCSpec(&t.Spec)

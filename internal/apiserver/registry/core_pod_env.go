@@ -35,7 +35,7 @@ func validateEnvVarSource(ev corev1.EnvVar, fldPath *field.Path) field.ErrorList
 	vf := ev.ValueFrom
 	switch n := len(setSources(vf)); {
 	case n == 0:
-		return append(errs, field.Invalid(fldPath, "", "must specify one of: `fieldRef`, `resourceFieldRef`, `configMapKeyRef` or `secretKeyRef`"))
+		return append(errs, field.Invalid(fldPath, "", "must specify one of: `fieldRef`, `resourceFieldRef`, `configMapKeyRef`, `secretKeyRef` or `fileKeyRef`"))
 	case n > 1:
 		return append(errs, field.Invalid(fldPath, "", "may not have more than one field specified at a time"))
 	}
@@ -48,6 +48,16 @@ func validateEnvVarSource(ev corev1.EnvVar, fldPath *field.Path) field.ErrorList
 		errs = append(errs, validateKeyRef(vf.ConfigMapKeyRef.Name, vf.ConfigMapKeyRef.Key, fldPath.Child("configMapKeyRef"))...)
 	case vf.SecretKeyRef != nil:
 		errs = append(errs, validateKeyRef(vf.SecretKeyRef.Name, vf.SecretKeyRef.Key, fldPath.Child("secretKeyRef"))...)
+	case vf.FileKeyRef != nil:
+		fp := fldPath.Child("fileKeyRef")
+		for _, f := range []struct{ name, value string }{{"volumeName", vf.FileKeyRef.VolumeName}, {"path", vf.FileKeyRef.Path}, {"key", vf.FileKeyRef.Key}} {
+			if f.value == "" {
+				errs = append(errs, field.Required(fp.Child(f.name), ""))
+			}
+		}
+		if vf.FileKeyRef.Path != "" {
+			errs = append(errs, validateRelativePath(vf.FileKeyRef.Path, true, fp.Child("path"))...)
+		}
 	}
 	return errs
 }

@@ -211,6 +211,12 @@ func TestValidatePod(t *testing.T) {
 		}, []string{"Invalid spec.containers[0].securityContext"}},
 		{"activeDeadlineSeconds zero", func(p *corev1.Pod) { p.Spec.ActiveDeadlineSeconds = ptr.To(int64(0)) }, []string{"Invalid spec.activeDeadlineSeconds"}},
 		{"bad serviceAccountName", func(p *corev1.Pod) { p.Spec.ServiceAccountName = "Bad_Name" }, []string{"Invalid spec.serviceAccountName"}},
+		{"env fileKeyRef without key", func(p *corev1.Pod) {
+			c0(p).Env = []corev1.EnvVar{{Name: "A", ValueFrom: &corev1.EnvVarSource{FileKeyRef: &corev1.FileKeySelector{VolumeName: "data", Path: "env"}}}}
+		}, []string{"Required spec.containers[0].env[0].valueFrom.fileKeyRef.key"}},
+		{"resize policy", func(p *corev1.Pod) {
+			c0(p).ResizePolicy = []corev1.ContainerResizePolicy{{ResourceName: "cpu", RestartPolicy: corev1.NotRequired}, {ResourceName: "cpu", RestartPolicy: "Later"}, {ResourceName: "gpu", RestartPolicy: corev1.RestartContainer}}
+		}, []string{"Duplicate spec.containers[0].resizePolicy[1].resourceName", "NotSupported spec.containers[0].resizePolicy[1].restartPolicy", "NotSupported spec.containers[0].resizePolicy[2].resourceName"}},
 		{"ephemeral containers on create", func(p *corev1.Pod) {
 			p.Spec.EphemeralContainers = []corev1.EphemeralContainer{{EphemeralContainerCommon: corev1.EphemeralContainerCommon{Name: "debug", Image: "busybox"}}}
 		}, []string{"Forbidden spec.ephemeralContainers"}},

@@ -17,11 +17,9 @@ func validatePodTemplateSpec(t *corev1.PodTemplateSpec, fldPath *field.Path) fie
 	return append(errs, validatePodSpec(&t.Spec, &t.ObjectMeta, fldPath.Child("spec"))...)
 }
 
-// validatePodSpec checks a (defaulted) pod spec. meta is the pod's (or
-// template's) metadata; it is accepted for checks that depend on
-// annotations.
-func validatePodSpec(spec *corev1.PodSpec, meta *metav1.ObjectMeta, fldPath *field.Path) field.ErrorList {
-	_ = meta
+// validatePodSpec checks a (defaulted) pod spec. The pod's (or template's)
+// metadata is taken for checks that depend on annotations; none do yet.
+func validatePodSpec(spec *corev1.PodSpec, _ *metav1.ObjectMeta, fldPath *field.Path) field.ErrorList {
 	vols, errs := validateVolumes(spec.Volumes, fldPath.Child("volumes"))
 	names := sets.New[string]()
 	if len(spec.Containers) == 0 {

@@ -74,7 +74,7 @@ func defaultService(svc *corev1.Service) {
 			p.TargetPort = intstr.FromInt32(p.Port)
 		}
 	}
-	if (s.Type == corev1.ServiceTypeNodePort || s.Type == corev1.ServiceTypeLoadBalancer) && s.ExternalTrafficPolicy == "" {
+	if externallyAccessible(svc) && s.ExternalTrafficPolicy == "" {
 		s.ExternalTrafficPolicy = corev1.ServiceExternalTrafficPolicyCluster
 	}
 	if s.InternalTrafficPolicy == nil && s.Type != corev1.ServiceTypeExternalName {
@@ -168,6 +168,31 @@ func prepareServiceUpdate(svc, old *corev1.Service) {
 	}
 	normalizeClusterIPs(s)
 	defaultIPFamilies(svc)
+	carryNodePorts(svc, old)
+	if s.Type != corev1.ServiceTypeLoadBalancer && o.Type == corev1.ServiceTypeLoadBalancer {
+		if ptr.Equal(s.AllocateLoadBalancerNodePorts, o.AllocateLoadBalancerNodePorts) {
+			s.AllocateLoadBalancerNodePorts = nil
+		}
+		if ptr.Equal(s.LoadBalancerClass, o.LoadBalancerClass) {
+			s.LoadBalancerClass = nil
+		}
+	}
+	if !externallyAccessible(svc) && s.ExternalTrafficPolicy == o.ExternalTrafficPolicy {
+		s.ExternalTrafficPolicy = ""
+	}
+}
+
+// needsHealthCheckPort: LoadBalancer services with a Local external
+// traffic policy.
+func needsHealthCheckPort(svc *corev1.Service) bool {
+	return svc.Spec.Type == corev1.ServiceTypeLoadBalancer && svc.Spec.ExternalTrafficPolicy == corev1.ServiceExternalTrafficPolicyLocal
+}
+
+// carryNodePorts copies allocated node ports (matched by port and
+// protocol) and the health-check node port into an update that left them
+// unset, and drops them when the new type no longer uses them.
+func carryNodePorts(svc, old *corev1.Service) {
+	s, o := &svc.Spec, &old.Spec
 	if needsNodePorts(old) && needsNodePorts(svc) {
 		for i := range s.Ports {
 			if s.Ports[i].NodePort != 0 {
@@ -195,21 +220,4 @@ func prepareServiceUpdate(svc, old *corev1.Service) {
 	if !needsHealthCheckPort(svc) && s.HealthCheckNodePort == o.HealthCheckNodePort {
 		s.HealthCheckNodePort = 0
 	}
-	if s.Type != corev1.ServiceTypeLoadBalancer && o.Type == corev1.ServiceTypeLoadBalancer {
-		if ptr.Equal(s.AllocateLoadBalancerNodePorts, o.AllocateLoadBalancerNodePorts) {
-			s.AllocateLoadBalancerNodePorts = nil
-		}
-		if ptr.Equal(s.LoadBalancerClass, o.LoadBalancerClass) {
-			s.LoadBalancerClass = nil
-		}
-	}
-	if !externallyAccessible(svc) && s.ExternalTrafficPolicy == o.ExternalTrafficPolicy {
-		s.ExternalTrafficPolicy = ""
-	}
-}
-
-// needsHealthCheckPort: LoadBalancer services with a Local external
-// traffic policy.
-func needsHealthCheckPort(svc *corev1.Service) bool {
-	return svc.Spec.Type == corev1.ServiceTypeLoadBalancer && svc.Spec.ExternalTrafficPolicy == corev1.ServiceExternalTrafficPolicyLocal
 }

@@ -139,6 +139,7 @@ func TestValidateService(t *testing.T) {
 			s.Spec.Ports[0].NodePort = 30080
 			s.Spec.ExternalTrafficPolicy = corev1.ServiceExternalTrafficPolicyLocal
 		}, nil},
+		{"externalIPs without traffic policy", func(s *corev1.Service) { s.Spec.ExternalIPs = []string{"192.0.2.1"} }, []string{"Required spec.externalTrafficPolicy"}},
 		{"NodePort without traffic policy", func(s *corev1.Service) { s.Spec.Type = corev1.ServiceTypeNodePort }, []string{"Required spec.externalTrafficPolicy"}},
 	}
 	s := serviceStrategy()

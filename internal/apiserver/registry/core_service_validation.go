@@ -56,12 +56,11 @@ func validateServiceType(svc *corev1.Service, p *field.Path) field.ErrorList {
 		if s.ClusterIP != "" || len(s.ClusterIPs) > 0 {
 			errs = append(errs, field.Forbidden(p.Child("clusterIPs"), "may not be set for ExternalName services"))
 		}
-		name := strings.TrimSuffix(s.ExternalName, ".")
-		if name == "" {
+		// A trailing dot (fully qualified) is allowed.
+		if name := strings.TrimSuffix(s.ExternalName, "."); name == "" {
 			errs = append(errs, field.Required(p.Child("externalName"), ""))
-		}
-		for _, msg := range validation.IsDNS1123Subdomain(name) {
-			if name != "" {
+		} else {
+			for _, msg := range validation.IsDNS1123Subdomain(name) {
 				errs = append(errs, field.Invalid(p.Child("externalName"), s.ExternalName, msg))
 			}
 		}
@@ -240,7 +239,7 @@ func validateTrafficPolicies(svc *corev1.Service, p *field.Path) field.ErrorList
 		if s.ExternalTrafficPolicy != "" {
 			errs = append(errs, field.Invalid(p.Child("externalTrafficPolicy"), s.ExternalTrafficPolicy, "may only be set for externally-accessible services"))
 		}
-	case s.ExternalTrafficPolicy == "" && s.Type != corev1.ServiceTypeClusterIP:
+	case s.ExternalTrafficPolicy == "":
 		errs = append(errs, field.Required(p.Child("externalTrafficPolicy"), ""))
 	case s.ExternalTrafficPolicy != "" && !sets.New(etps...).Has(s.ExternalTrafficPolicy):
 		errs = append(errs, field.NotSupported(p.Child("externalTrafficPolicy"), s.ExternalTrafficPolicy, etps))

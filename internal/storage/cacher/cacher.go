@@ -103,7 +103,7 @@ func (c *Cacher) listAndWatch(ctx context.Context, bookmarks <-chan time.Time) e
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	// Watch before publishing the list so that no event is missed.
+	// The watch starts right after the list revision, so no event is missed.
 	events := c.cfg.Store.Watch(ctx, c.cfg.Prefix, list.Revision)
 	c.replace(items, list.Revision)
 	c.readyOnce.Do(func() { close(c.ready) })

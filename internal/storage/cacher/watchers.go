@@ -235,27 +235,14 @@ func (c *Cacher) removeWatcher(w *watcher) {
 
 // dispatch offers e to every interested watcher. Watchers whose buffer is
 // full get up to DispatchTimeout (shared by all of them) to make room; the
-// ones that still have none are terminated.
+// ones that still have none are terminated. Only Run's goroutine dispatches,
+// so every watcher gets events in order.
 func (c *Cacher) dispatch(e *event) {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	type pending struct {
-		w  *watcher
-		ev watch.Event
-	}
-	var blocked []pending
-	c.watchers.forEvent(e, func(w *watcher) {
-		if e.rev <= w.minRev {
-			return
-		}
-		ev, ok := w.convert(e)
-		if ok && !w.offer(ev) {
-			blocked = append(blocked, pending{w, ev})
-		}
-	})
+	blocked := c.offerAll(e)
 	if len(blocked) == 0 {
 		return
 	}
+	// Wait without the lock, so that reads and registrations go on.
 	timer := c.cfg.Clock.NewTimer(c.cfg.DispatchTimeout)
 	defer timer.Stop()
 	expired := false
@@ -275,4 +262,28 @@ func (c *Cacher) dispatch(e *event) {
 			p.w.stop()
 		}
 	}
+}
+
+// pending is an event a watcher's full buffer could not take yet.
+type pending struct {
+	w  *watcher
+	ev watch.Event
+}
+
+// offerAll converts e for each interested watcher and offers it without
+// blocking; it returns the watchers whose buffer was full.
+func (c *Cacher) offerAll(e *event) []pending {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	var blocked []pending
+	c.watchers.forEvent(e, func(w *watcher) {
+		if e.rev <= w.minRev {
+			return
+		}
+		ev, ok := w.convert(e)
+		if ok && !w.offer(ev) {
+			blocked = append(blocked, pending{w, ev})
+		}
+	})
+	return blocked
 }

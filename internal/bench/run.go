@@ -1,0 +1,177 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/skiffkube/skiff/internal/storage/etcd"
+)
+
+// Names used by the API benchmark.
+const (
+	loadNamespace    = "bench-pods"
+	latencyNamespace = "bench-latency"
+	watchNamespace   = "bench-watch"
+	loadPrefix       = "pod"
+)
+
+// RunAPI runs the API benchmark: it starts a skiff server as a child
+// process, measures start-up, memory, pod create throughput, request
+// latencies, full lists and watch fan-out, stops it, and then measures raw
+// put throughput of a separate embedded etcd with the same value size.
+func RunAPI(ctx context.Context, cfg Config) (*APIResults, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	dir := cfg.WorkDir
+	if dir == "" {
+		if dir, err = os.MkdirTemp("", "skiff-bench-"); err != nil {
+			return nil, fmt.Errorf("creating a work directory: %w", err)
+		}
+		defer os.RemoveAll(dir)
+	}
+	res := &APIResults{Config: cfg, Changes: cfg.WatchChanges}
+	if err := runServerScenarios(ctx, cfg, dir, res); err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(cfg.Progress, "raw etcd: %d puts of %d bytes from %d workers\n", cfg.Pods, res.PodBytes, cfg.Workers)
+	if res.RawPutsPerSecond, err = measureRawEtcd(ctx, filepath.Join(dir, "raw-etcd"), cfg.Workers, cfg.Pods, res.PodBytes); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// runServerScenarios runs every scenario that needs the server, which it
+// starts and stops.
+func runServerScenarios(ctx context.Context, cfg Config, dir string, res *APIResults) (err error) {
+	fmt.Fprintf(cfg.Progress, "starting %s server\n", cfg.ServerBinary)
+	p, err := startServer(cfg.ServerBinary, dir)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if stopErr := p.stop(); stopErr != nil {
+			err = errors.Join(err, stopErr)
+		}
+	}()
+	if res.ReadyAfter, err = p.waitReady(ctx); err != nil {
+		return err
+	}
+	if res.IdleRSS, err = settledRSS(ctx, p, cfg.Settle); err != nil {
+		return err
+	}
+	rc, err := p.restConfig()
+	if err != nil {
+		return err
+	}
+	cs, err := kubernetes.NewForConfig(rc)
+	if err != nil {
+		return fmt.Errorf("benchmark client: %w", err)
+	}
+	for _, ns := range []string{loadNamespace, latencyNamespace, watchNamespace} {
+		if err := createNamespace(ctx, cs, ns); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(cfg.Progress, "creating %d pods from %d workers\n", cfg.Pods, cfg.Workers)
+	stats, err := CreatePods(ctx, cs, loadNamespace, loadPrefix, cfg.Workers, cfg.Pods)
+	if err != nil {
+		return err
+	}
+	res.CreatesPerSecond, res.CreateUnderLoad = stats.PerSecond(), percentiles(stats.Latencies)
+	if res.PodBytes, err = storedPodSize(ctx, cs); err != nil {
+		return err
+	}
+	if res.LoadedRSS, err = settledRSS(ctx, p, cfg.Settle); err != nil {
+		return err
+	}
+	if err := runReadScenarios(ctx, cfg, cs, res); err != nil {
+		return err
+	}
+	fmt.Fprintf(cfg.Progress, "watch fan-out to %d watchers\n", cfg.Watchers)
+	fan, err := measureFanOut(ctx, rc, watchNamespace, cfg.Watchers, cfg.WatchChanges)
+	if err != nil {
+		return err
+	}
+	res.FanOut = percentiles(fan)
+	_, res.PeakRSS, err = p.memory()
+	return err
+}
+
+// runReadScenarios measures request latencies and full lists.
+func runReadScenarios(ctx context.Context, cfg Config, cs kubernetes.Interface, res *APIResults) error {
+	fmt.Fprintf(cfg.Progress, "timing single requests with %d pods\n", cfg.Pods)
+	lat, err := measureLatencies(ctx, cs, loadNamespace, latencyNamespace, cfg.Pods, cfg.latencySamples(), cfg.listSamples())
+	if err != nil {
+		return err
+	}
+	res.Create, res.Get, res.List = lat.create, lat.get, lat.list
+	fmt.Fprintf(cfg.Progress, "listing all %d pods\n", cfg.Pods)
+	consistent, err := timeFullList(ctx, cs, loadNamespace, nil)
+	if err != nil {
+		return err
+	}
+	zero := "0"
+	fromCache, err := timeFullList(ctx, cs, loadNamespace, &zero)
+	if err != nil {
+		return err
+	}
+	res.ListAll, res.ListAllBytes, res.ListAllRV0 = consistent.elapsed, consistent.bytes, fromCache.elapsed
+	return nil
+}
+
+// settledRSS waits for settle, then reads the server's resident memory.
+func settledRSS(ctx context.Context, p *serverProcess, settle time.Duration) (int64, error) {
+	t := time.NewTimer(settle)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	}
+	rss, _, err := p.memory()
+	return rss, err
+}
+
+// storedPodSize is the size of one created pod as compact JSON, which is
+// how it is stored in etcd.
+func storedPodSize(ctx context.Context, cs kubernetes.Interface) (int, error) {
+	body, err := cs.CoreV1().RESTClient().Get().Namespace(loadNamespace).Resource("pods").Name(podName(0)).DoRaw(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("reading a created pod: %w", err)
+	}
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, body); err != nil {
+		return 0, fmt.Errorf("reading a created pod: %w", err)
+	}
+	return compact.Len(), nil
+}
+
+// measureRawEtcd starts an embedded etcd in dir, with the server's settings
+// (fsync on), and measures its put rate.
+func measureRawEtcd(ctx context.Context, dir string, workers, total, valueSize int) (float64, error) {
+	e, err := etcd.StartEmbedded(ctx, etcd.EmbeddedConfig{DataDir: dir})
+	if err != nil {
+		return 0, err
+	}
+	defer e.Close()
+	client, err := etcd.NewClient(e.Endpoints(), nil)
+	if err != nil {
+		return 0, err
+	}
+	defer client.Close()
+	rate, err := etcd.MeasurePuts(ctx, client, workers, total, valueSize)
+	if err != nil {
+		return 0, fmt.Errorf("raw etcd: %w", err)
+	}
+	return rate, nil
+}

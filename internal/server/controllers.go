@@ -1,0 +1,59 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/metadata"
+	"k8s.io/client-go/rest"
+
+	"github.com/skiffkube/skiff/internal/controller/namespace"
+)
+
+// controllerResync is how often the controllers' informers replay their
+// caches to the handlers.
+const controllerResync = 10 * time.Minute
+
+// runControllers runs the controller manager: it builds the clients and the
+// shared informers, runs every controller against the API and blocks until
+// ctx is done, then stops them all.
+func runControllers(ctx context.Context, cfg *rest.Config, logger *slog.Logger) error {
+	cfg = withAgent(cfg, "skiff-controller-manager")
+	// Controllers issue bursts of requests (a namespace deletion lists
+	// every resource type); client-go's default of 5 QPS would throttle them.
+	cfg.QPS, cfg.Burst = 200, 400
+	client, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return fmt.Errorf("controller manager client: %w", err)
+	}
+	meta, err := metadata.NewForConfig(cfg)
+	if err != nil {
+		return fmt.Errorf("controller manager metadata client: %w", err)
+	}
+	factory := informers.NewSharedInformerFactory(client, controllerResync)
+	namespaces, err := namespace.NewController(namespace.Config{
+		Client:   client,
+		Metadata: meta,
+		Discover: func() ([]*metav1.APIResourceList, error) {
+			return discovery.ServerPreferredNamespacedResources(client.Discovery())
+		},
+		Namespaces: factory.Core().V1().Namespaces(),
+		Logger:     logger.With("controller", "namespace"),
+	})
+	if err != nil {
+		return err
+	}
+
+	g, gctx := errgroup.WithContext(ctx)
+	defer factory.Shutdown() // runs after g.Wait: waits for the informers to stop
+	factory.Start(gctx.Done())
+	g.Go(func() error { return namespaces.Run(gctx, 2) })
+	return g.Wait()
+}
