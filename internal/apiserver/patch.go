@@ -76,6 +76,9 @@ func (s *Server) handlePatch(w http.ResponseWriter, r *http.Request, rs *resourc
 	if err := s.codecs.decodeParams(r.URL.Query(), &opts); err != nil {
 		return apierrors.NewBadRequest(err.Error())
 	}
+	if err := checkDryRun(opts.DryRun); err != nil {
+		return err
+	}
 	validation, err := fieldValidation(r)
 	if err != nil {
 		return err

@@ -102,6 +102,9 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request, rs *resour
 	if err := s.codecs.decodeParams(r.URL.Query(), &opts); err != nil {
 		return apierrors.NewBadRequest(err.Error())
 	}
+	if err := checkDryRun(opts.DryRun); err != nil {
+		return err
+	}
 	validation, err := fieldValidation(r)
 	if err != nil {
 		return err
@@ -153,6 +156,9 @@ func (s *Server) handleUpdate(w http.ResponseWriter, r *http.Request, rs *resour
 	var opts metav1.UpdateOptions
 	if err := s.codecs.decodeParams(r.URL.Query(), &opts); err != nil {
 		return apierrors.NewBadRequest(err.Error())
+	}
+	if err := checkDryRun(opts.DryRun); err != nil {
+		return err
 	}
 	validation, err := fieldValidation(r)
 	if err != nil {
@@ -332,6 +338,16 @@ func (s *Server) handleDeleteCollection(w http.ResponseWriter, r *http.Request, 
 }
 
 func isDryRun(d []string) bool { return len(d) > 0 }
+
+// checkDryRun refuses dryRun values other than "All".
+func checkDryRun(d []string) error {
+	for _, v := range d {
+		if v != metav1.DryRunAll {
+			return apierrors.NewBadRequest(fmt.Sprintf("dryRun: Unsupported value: %q: supported values: %q", v, metav1.DryRunAll))
+		}
+	}
+	return nil
+}
 
 // managerName is the field manager of a write: the fieldManager parameter,
 // or the user agent's program name as upstream derives it.

@@ -361,11 +361,17 @@ func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request, ready bool)
 	}
 	// /livez/etcd style: one check.
 	if parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/"); len(parts) == 2 {
+		var one []check
 		for _, c := range checks {
 			if c.name == parts[1] {
-				checks = []check{c}
+				one = []check{c}
 			}
 		}
+		if one == nil {
+			http.NotFound(w, r)
+			return
+		}
+		checks = one
 	}
 	failed := false
 	var b strings.Builder
