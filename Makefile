@@ -42,7 +42,7 @@ bench-api: build
 
 fuzz:
 	$(GO) test ./internal/apiserver -run XXX -fuzz FuzzDecodeObject -fuzztime 30s
-	$(GO) test ./internal/apiserver -run XXX -fuzz FuzzPatch -fuzztime 30s
+	$(GO) test ./internal/apiserver -run XXX -fuzz FuzzApplyPatch -fuzztime 30s
 
 vet:
 	$(GO) vet ./...

@@ -140,6 +140,9 @@ func (s *resourceStore) update(ctx context.Context, ns, name string, fn updateFu
 		if requestedRV != "" && requestedRV != fmt.Sprint(rev) {
 			return nil, false, s.storageError(storage.ErrConflict, name)
 		}
+		// No resourceVersion asks for an unconditional update: it applies
+		// to what was just read (and retries on a conflict).
+		m.SetResourceVersion(fmt.Sprint(rev))
 		if err := s.prepareUpdate(obj, old, opts); err != nil {
 			return nil, false, err
 		}

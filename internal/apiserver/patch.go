@@ -11,7 +11,6 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/util/strategicpatch"
 	"sigs.k8s.io/yaml"
 )
 
@@ -40,7 +39,7 @@ func (p *patcher) applyTo(obj runtime.Object) (runtime.Object, error) {
 		if err != nil {
 			return nil, apierrors.NewBadRequest(fmt.Sprintf("error decoding json patch: %v", err))
 		}
-		patched, err = ops.Apply(current)
+		patched, err = applyJSONPatch(ops, current)
 		if err != nil {
 			return nil, apierrors.NewGenericServerResponse(http.StatusUnprocessableEntity, "", schema.GroupResource{}, "", err.Error(), 0, false)
 		}
@@ -50,7 +49,7 @@ func (p *patcher) applyTo(obj runtime.Object) (runtime.Object, error) {
 			return nil, apierrors.NewBadRequest(fmt.Sprintf("error applying merge patch: %v", err))
 		}
 	case mediaStrategicPatch:
-		patched, err = strategicpatch.StrategicMergePatch(current, p.patch, p.newObject())
+		patched, err = strategicMergePatch(current, p.patch, p.newObject())
 		if err != nil {
 			return nil, apierrors.NewBadRequest(fmt.Sprintf("error applying strategic merge patch: %v", err))
 		}

@@ -39,9 +39,10 @@ func TestBenchAPICommand(t *testing.T) {
 	wantRows := []string{
 		"/readyz passing after process start",
 		"Server RSS, idle",
-		"Pod creates/s, 4 workers, 50 pods of ",
+		"Pod creates/s, 4 workers, 50 pods (",
 		"Raw etcd puts/s, 4 workers, ",
-		"API creates / raw etcd puts",
+		"Raw etcd puts/s, 4 workers, ",
+		"API creates / raw etcd puts (stored size; sent size)",
 		"Create latency p50 / p99 under load (4 workers)",
 		"Create latency p50 / p99, one client, 50 pods exist",
 		"Get latency p50 / p99, one client",

@@ -15,18 +15,19 @@ import (
 	"k8s.io/client-go/kubernetes"
 )
 
-// BenchPod returns a pod of realistic size (about 2 KiB of JSON): a few
-// labels and annotations, an application container with ports, environment,
-// resources and probes, and a logging sidecar.
+// BenchPod returns a pod of realistic size (about 2 KiB of JSON as sent): a
+// few labels and annotations, an application container with ports,
+// environment, resources, probes and volume mounts, and a logging sidecar.
 func BenchPod(namespace, name string) *corev1.Pod {
 	return &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{
 			Name: name, Namespace: namespace,
 			Labels: map[string]string{
 				"app": "checkout", "tier": "backend", "release": "stable",
-				"app.kubernetes.io/version": "2.14.1",
+				"app.kubernetes.io/version": "2.14.1", "app.kubernetes.io/part-of": "shop",
 			},
-			Annotations: map[string]string{"prometheus.io/scrape": "true", "prometheus.io/port": "9090"},
+			Annotations: map[string]string{"prometheus.io/scrape": "true", "prometheus.io/port": "9090",
+				"checksum/config": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"},
 		},
 		Spec: corev1.PodSpec{
 			Containers: []corev1.Container{{
@@ -41,6 +42,8 @@ func BenchPod(namespace, name string) *corev1.Pod {
 					{Name: "DATABASE_URL", Value: "postgres://checkout@db.shop.svc:5432/checkout"},
 					{Name: "CACHE_ADDR", Value: "redis.shop.svc:6379"},
 					{Name: "LOG_LEVEL", Value: "info"},
+					{Name: "FEATURE_FLAGS", Value: "new-cart,fast-checkout,gift-cards"},
+					{Name: "OTEL_EXPORTER_OTLP_ENDPOINT", Value: "http://otel-collector.observability.svc:4317"},
 					{Name: "POD_NAME", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "metadata.name"}}},
 				},
 				Resources: corev1.ResourceRequirements{
@@ -51,18 +54,38 @@ func BenchPod(namespace, name string) *corev1.Pod {
 					ProbeHandler:  corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: "/healthz", Port: intstr.FromString("http")}},
 					PeriodSeconds: 5,
 				},
+				LivenessProbe: &corev1.Probe{
+					ProbeHandler:        corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: intstr.FromString("http")}},
+					InitialDelaySeconds: 10, PeriodSeconds: 20,
+				},
+				VolumeMounts: []corev1.VolumeMount{
+					{Name: "config", MountPath: "/etc/checkout", ReadOnly: true},
+					{Name: "tmp", MountPath: "/tmp"},
+				},
 			}, {
-				Name:  "log-shipper",
-				Image: "registry.example.com/infra/log-shipper:1.3.0",
-				Env:   []corev1.EnvVar{{Name: "SHIP_TO", Value: "logs.infra.svc:24224"}},
+				Name:         "log-shipper",
+				Image:        "registry.example.com/infra/log-shipper:1.3.0",
+				Env:          []corev1.EnvVar{{Name: "SHIP_TO", Value: "logs.infra.svc:24224"}},
+				VolumeMounts: []corev1.VolumeMount{{Name: "tmp", MountPath: "/var/log/app", ReadOnly: true}},
 				Resources: corev1.ResourceRequirements{
 					Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("50m"), corev1.ResourceMemory: resource.MustParse("64Mi")},
 					Limits:   corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("128Mi")},
 				},
 			}},
+			Volumes: []corev1.Volume{
+				{Name: "config", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
+					LocalObjectReference: corev1.LocalObjectReference{Name: "checkout-config"}}}},
+				{Name: "tmp", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
+			},
+			NodeSelector:                  map[string]string{"kubernetes.io/os": "linux"},
+			Tolerations:                   []corev1.Toleration{{Key: "dedicated", Operator: corev1.TolerationOpEqual, Value: "shop", Effect: corev1.TaintEffectNoSchedule}},
+			ServiceAccountName:            "checkout",
+			TerminationGracePeriodSeconds: ptrTo[int64](45),
 		},
 	}
 }
+
+func ptrTo[T any](v T) *T { return &v }
 
 // CreateStats is the outcome of CreatePods.
 type CreateStats struct {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"time"
@@ -40,13 +41,16 @@ func RunAPI(ctx context.Context, cfg Config) (*APIResults, error) {
 		defer os.RemoveAll(dir)
 	}
 	res := &APIResults{Config: cfg, Changes: cfg.WatchChanges}
+	cfg.Progress = &elapsedWriter{w: cfg.Progress, start: time.Now()}
 	if err := runServerScenarios(ctx, cfg, dir, res); err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(cfg.Progress, "raw etcd: %d puts of %d bytes from %d workers\n", cfg.Pods, res.PodBytes, cfg.Workers)
-	if res.RawPutsPerSecond, err = measureRawEtcd(ctx, filepath.Join(dir, "raw-etcd"), cfg.Workers, cfg.Pods, res.PodBytes); err != nil {
+	fmt.Fprintf(cfg.Progress, "raw etcd: %d puts of %d and of %d bytes from %d workers\n", cfg.Pods, res.StoredPodBytes, res.SentPodBytes, cfg.Workers)
+	rates, err := measureRawEtcd(ctx, filepath.Join(dir, "raw-etcd"), cfg.Workers, cfg.Pods, res.StoredPodBytes, res.SentPodBytes)
+	if err != nil {
 		return nil, err
 	}
+	res.RawPutsStored, res.RawPutsSent = rates[0], rates[1]
 	return res, nil
 }
 
@@ -88,7 +92,10 @@ func runServerScenarios(ctx context.Context, cfg Config, dir string, res *APIRes
 		return err
 	}
 	res.CreatesPerSecond, res.CreateUnderLoad = stats.PerSecond(), percentiles(stats.Latencies)
-	if res.PodBytes, err = storedPodSize(ctx, cs); err != nil {
+	if res.StoredPodBytes, err = storedPodSize(ctx, cs); err != nil {
+		return err
+	}
+	if res.SentPodBytes, err = sentPodSize(); err != nil {
 		return err
 	}
 	if res.LoadedRSS, err = settledRSS(ctx, p, cfg.Settle); err != nil {
@@ -156,22 +163,51 @@ func storedPodSize(ctx context.Context, cs kubernetes.Interface) (int, error) {
 	return compact.Len(), nil
 }
 
+// sentPodSize is the size of a BenchPod as a client sends it.
+func sentPodSize() (int, error) {
+	pod := BenchPod(loadNamespace, podName(0))
+	pod.APIVersion, pod.Kind = "v1", "Pod"
+	b, err := json.Marshal(pod)
+	if err != nil {
+		return 0, fmt.Errorf("encoding a pod: %w", err)
+	}
+	return len(b), nil
+}
+
 // measureRawEtcd starts an embedded etcd in dir, with the server's settings
-// (fsync on), and measures its put rate.
-func measureRawEtcd(ctx context.Context, dir string, workers, total, valueSize int) (float64, error) {
+// (fsync on), and measures its put rate with each value size in turn.
+func measureRawEtcd(ctx context.Context, dir string, workers, total int, valueSizes ...int) ([]float64, error) {
 	e, err := etcd.StartEmbedded(ctx, etcd.EmbeddedConfig{DataDir: dir})
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	defer e.Close()
 	client, err := etcd.NewClient(e.Endpoints(), nil)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	defer client.Close()
-	rate, err := etcd.MeasurePuts(ctx, client, workers, total, valueSize)
-	if err != nil {
-		return 0, fmt.Errorf("raw etcd: %w", err)
+	rates := make([]float64, 0, len(valueSizes))
+	for _, size := range valueSizes {
+		rate, err := etcd.MeasurePuts(ctx, client, workers, total, size)
+		if err != nil {
+			return nil, fmt.Errorf("raw etcd: %w", err)
+		}
+		rates = append(rates, rate)
 	}
-	return rate, nil
+	return rates, nil
+}
+
+// elapsedWriter prefixes each write (one progress line) with the time since
+// the run started.
+type elapsedWriter struct {
+	w     io.Writer
+	start time.Time
+}
+
+func (e *elapsedWriter) Write(p []byte) (int, error) {
+	if _, err := fmt.Fprintf(e.w, "[%6.1fs] %s", time.Since(e.start).Seconds(), p); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }

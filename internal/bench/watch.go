@@ -76,9 +76,11 @@ func measureFanOut(ctx context.Context, base *rest.Config, namespace string, wat
 	}
 	f := newFanOut(watchers, changes)
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	var wg sync.WaitGroup
-	defer wg.Wait()
+	defer func() {
+		cancel() // ends every watch, then wait for their readers
+		wg.Wait()
+	}()
 	if err := f.openWatches(ctx, base, namespace, pod.ResourceVersion, &wg); err != nil {
 		return nil, err
 	}

@@ -14,6 +14,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/utils/ptr"
 )
@@ -80,6 +81,23 @@ func TestTypedCRUD(t *testing.T) {
 	scale, err := cs.AppsV1().Deployments(ns).GetScale(ctx, "d1", metav1.GetOptions{})
 	if err != nil || scale.Spec.Replicas != 3 || scale.Status.Selector != "app=d1" {
 		t.Errorf("scale: %v %+v", err, scale)
+	}
+
+	// Scale through the subresource, with no resourceVersion (as
+	// kubectl scale sends it).
+	scaled, err := cs.AppsV1().Deployments(ns).Patch(ctx, "d1", types.MergePatchType, []byte(`{"spec":{"replicas":5}}`), metav1.PatchOptions{}, "scale")
+	if err != nil {
+		t.Fatalf("patching scale: %v", err)
+	}
+	d, err = cs.AppsV1().Deployments(ns).Get(ctx, "d1", metav1.GetOptions{})
+	if err != nil || *d.Spec.Replicas != 5 || d.Generation != 3 {
+		t.Errorf("after scale patch (%s): %v replicas=%d generation=%d", scaled.GetResourceVersion(), err, *d.Spec.Replicas, d.Generation)
+	}
+	// An update without resourceVersion is unconditional.
+	d.ResourceVersion = ""
+	d.Labels = map[string]string{"x": "y"}
+	if d, err = cs.AppsV1().Deployments(ns).Update(ctx, d, metav1.UpdateOptions{}); err != nil || d.Labels["x"] != "y" {
+		t.Errorf("unconditional update: %v", err)
 	}
 
 	// Cluster-scoped RBAC object.

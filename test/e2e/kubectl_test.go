@@ -249,6 +249,11 @@ func TestMutatingCommands(t *testing.T) {
 		t.Errorf("after edit image = %q", got)
 	}
 
+	wantContains(t, "scale", s.must(t, append([]string{"scale", "deployment", "app", "--replicas=3"}, ns...)...), "deployment.apps/app scaled")
+	if got := dep("{.spec.replicas}"); got != "3" {
+		t.Errorf("after scale replicas = %q", got)
+	}
+
 	live := s.must(t, append([]string{"get", "deployment", "app", "-o", "yaml"}, ns...)...)
 	file := writeFile(t, "app.yaml", strings.Replace(live, "nginx:1.29", "nginx:1.30", 1))
 	wantContains(t, "replace", s.must(t, "replace", "-f", file), "deployment.apps/app replaced")
@@ -416,5 +421,57 @@ func TestRestartAfterSIGTERM(t *testing.T) {
 	}
 	if got := p2.must(t, "get", "namespace", "default", "-o", "name"); strings.TrimSpace(got) != "namespace/default" {
 		t.Errorf("default namespace after restart: %q", got)
+	}
+}
+
+func TestPodsTableDescribeAndDeleteAll(t *testing.T) {
+	needKubectl(t)
+	s := suite.server
+	s.must(t, "create", "namespace", "e2e-pods")
+	pod := `apiVersion: v1
+kind: Pod
+metadata:
+  name: p1
+  namespace: e2e-pods
+spec:
+  nodeName: node-x
+  containers:
+  - name: c
+    image: busybox:1.36
+`
+	s.must(t, "apply", "-f", writeFile(t, "pod.yaml", pod))
+	out := s.must(t, "get", "pods", "-n", "e2e-pods")
+	if got, want := header(out), []string{"NAME", "READY", "STATUS", "RESTARTS", "AGE"}; !slices.Equal(got, want) {
+		t.Errorf("pod columns = %v, want %v", got, want)
+	}
+	wantContains(t, "pod row", out, "p1", "0/1", "Pending")
+	out = s.must(t, "get", "pods", "-n", "e2e-pods", "-o", "wide")
+	h := header(out)
+	if !slices.Contains(h, "IP") || !slices.Contains(h, "NODE") {
+		t.Errorf("-o wide columns = %v, want IP and NODE", h)
+	}
+	wantContains(t, "wide row", out, "node-x")
+	out = s.must(t, "describe", "pod", "p1", "-n", "e2e-pods")
+	wantContains(t, "describe pod", out, "Name:", "p1", "Node:", "node-x", "busybox:1.36", "Events:")
+
+	for _, name := range []string{"x1", "x2", "x3"} {
+		s.must(t, "create", "configmap", name, "-n", "e2e-pods")
+	}
+	s.must(t, "label", "configmap", "x1", "x2", "-n", "e2e-pods", "group=a")
+	out = s.must(t, "delete", "configmaps", "-l", "group=a", "-n", "e2e-pods")
+	wantContains(t, "delete by label", out, `configmap "x1" deleted`, `configmap "x2" deleted`)
+	out = s.must(t, "get", "configmaps", "-n", "e2e-pods", "-o", "name")
+	if strings.Contains(out, "x1") || strings.Contains(out, "x2") || !strings.Contains(out, "configmap/x3") {
+		t.Errorf("configmaps after delete -l: %s", out)
+	}
+	// A bound pod is deleted gracefully; --grace-period=0 --force ends it.
+	s.must(t, "delete", "pod", "p1", "-n", "e2e-pods", "--wait=false")
+	ts := s.must(t, "get", "pod", "p1", "-n", "e2e-pods", "-o", "jsonpath={.metadata.deletionGracePeriodSeconds}")
+	if ts != "30" {
+		t.Errorf("bound pod deletionGracePeriodSeconds = %q, want 30", ts)
+	}
+	s.must(t, "delete", "pod", "p1", "-n", "e2e-pods", "--grace-period=0", "--force")
+	if _, errOut, err := s.kubectl("", nil, "get", "pod", "p1", "-n", "e2e-pods"); err == nil || !strings.Contains(errOut, "NotFound") {
+		t.Errorf("pod after forced delete: %v %s", err, errOut)
 	}
 }

@@ -114,11 +114,13 @@ func newFixture(t *testing.T, ns *corev1.Namespace, discover DiscoverFunc, objs 
 func (f *fixture) deleteCollection(action clienttesting.Action) (bool, runtime.Object, error) {
 	tracker := f.meta.Tracker()
 	gvr, ns := action.GetResource(), action.GetNamespace()
-	list, err := f.meta.Resource(gvr).Namespace(ns).List(context.Background(), metav1.ListOptions{})
+	// The reactor runs under the fake's lock: read the tracker directly.
+	listed, err := tracker.List(gvr, schema.GroupVersionKind{Group: "fake-metadata-client-group", Version: "v1"}, ns)
 	if err != nil {
 		return true, nil, err
 	}
-	for _, item := range list.Items {
+	for _, o := range listed.(*metav1.List).Items {
+		item := o.Object.(*metav1.PartialObjectMetadata).DeepCopy()
 		switch {
 		case len(item.Finalizers) > 0 || f.graceful[item.Name]:
 			ts := metav1.NewTime(testNow)
@@ -126,7 +128,7 @@ func (f *fixture) deleteCollection(action clienttesting.Action) (bool, runtime.O
 				ts = metav1.NewTime(testNow.Add(30 * time.Second))
 			}
 			item.DeletionTimestamp = &ts
-			err = tracker.Update(gvr, &item, ns)
+			err = tracker.Update(gvr, item, ns)
 		default:
 			err = tracker.Delete(gvr, ns, item.Name)
 		}
@@ -208,10 +210,10 @@ func TestSyncDeletesContentThenFinalizes(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantVerbs(t, "metadata", f.meta.Actions(),
-		"list deployments", "delete-collection deployments", "list deployments",
-		"list leases", "delete leases", "list leases",
 		"list configmaps", "delete-collection configmaps", "list configmaps",
-		"list pods", "list secrets")
+		"list pods", "list secrets",
+		"list deployments", "delete-collection deployments", "list deployments",
+		"list leases", "delete leases", "list leases")
 	for _, a := range f.meta.Actions() {
 		if d, ok := a.(clienttesting.DeleteActionImpl); ok {
 			if p := d.DeleteOptions.PropagationPolicy; p == nil || *p != metav1.DeletePropagationBackground {
