@@ -28,7 +28,14 @@ type patcher struct {
 
 // applyTo returns a copy of obj with the patch applied.
 func (p *patcher) applyTo(obj runtime.Object) (runtime.Object, error) {
+	// The stored resourceVersion is left out so that only a version the
+	// patch itself names acts as a precondition; otherwise the patch
+	// applies to the latest object and is retried on conflicts.
+	m := objectMeta(obj)
+	rv := m.GetResourceVersion()
+	m.SetResourceVersion("")
 	current, err := json.Marshal(obj)
+	m.SetResourceVersion(rv)
 	if err != nil {
 		return nil, apierrors.NewInternalError(err)
 	}
@@ -141,6 +148,9 @@ func (s *Server) handleApply(w http.ResponseWriter, r *http.Request, rs *resourc
 		if err != nil {
 			return nil, err
 		}
+		// As with patches, only a resourceVersion in the applied
+		// configuration is a precondition.
+		objectMeta(out).SetResourceVersion(applied.GetResourceVersion())
 		return out, nil
 	}
 	createFn := func() (runtime.Object, error) {
