@@ -239,7 +239,11 @@ func (s *resourceStore) prepareUpdate(obj, old runtime.Object, opts writeOptions
 		}
 	}
 	s.res.Strategy.Default(obj)
-	s.res.Strategy.PrepareForUpdate(obj, old)
+	if opts.Subresource != "finalize" {
+		// The strategy guards spec fields (namespace finalizers among them)
+		// that the finalize subresource exists to change.
+		s.res.Strategy.PrepareForUpdate(obj, old)
+	}
 	if hasSpec(obj) && specChanged(obj, old) {
 		m.SetGeneration(om.GetGeneration() + 1)
 	}
