@@ -14,6 +14,7 @@ import (
 	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
 
+	"github.com/skiffkube/skiff/internal/controller/garbagecollector"
 	"github.com/skiffkube/skiff/internal/controller/namespace"
 )
 
@@ -55,5 +56,8 @@ func runControllers(ctx context.Context, cfg *rest.Config, logger *slog.Logger) 
 	defer factory.Shutdown() // runs after g.Wait: waits for the informers to stop
 	factory.Start(gctx.Done())
 	g.Go(func() error { return namespaces.Run(gctx, 2) })
+	g.Go(func() error {
+		return garbagecollector.Run(gctx, garbagecollector.Config{Metadata: meta, Discover: garbagecollector.DiscoverWith(client.Discovery()), Logger: logger.With("controller", "garbagecollector")}, 4)
+	})
 	return g.Wait()
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -324,28 +325,49 @@ func TestDeleteCascade(t *testing.T) {
 	s := suite.server
 	s.must(t, "create", "namespace", "e2e-del")
 	ns := []string{"-n", "e2e-del"}
-	for _, name := range []string{"bg", "fg", "orphan"} {
-		s.must(t, append([]string{"create", "deployment", name, "--image=nginx"}, ns...)...)
-	}
-	out := s.must(t, append([]string{"delete", "deployment", "bg", "--cascade=background"}, ns...)...)
-	wantContains(t, "delete background", out, `deployment.apps "bg" deleted`)
-	if _, errOut, err := s.kubectl("", nil, append([]string{"get", "deployment", "bg"}, ns...)...); err == nil || !strings.Contains(errOut, "NotFound") {
-		t.Errorf("bg still there: %v %s", err, errOut)
+	// owner creates a ConfigMap owning one Secret, which optionally holds
+	// a finalizer, and returns nothing: kubectl gets the UID.
+	owner := func(name, finalizer string) {
+		s.must(t, append([]string{"create", "configmap", name}, ns...)...)
+		uid := s.must(t, append([]string{"get", "configmap", name, "-o", "jsonpath={.metadata.uid}"}, ns...)...)
+		fin := ""
+		if finalizer != "" {
+			fin = "\n  finalizers: [" + finalizer + "]"
+		}
+		s.mustIn(t, fmt.Sprintf(`apiVersion: v1
+kind: Secret
+metadata:
+  name: %s-dep
+  namespace: e2e-del%s
+  ownerReferences:
+  - {apiVersion: v1, kind: ConfigMap, name: %s, uid: %s, blockOwnerDeletion: true}
+`, name, fin, name, strings.TrimSpace(uid)), "apply", "-f", "-")
 	}
 
-	// Foreground and orphan deletion wait on a finalizer that the garbage
-	// collector removes; with no collector running the object stays,
-	// marked for deletion.
-	for _, c := range []struct{ name, cascade, finalizer string }{{"fg", "foreground", "foregroundDeletion"}, {"orphan", "orphan", "orphan"}} {
-		s.must(t, append([]string{"delete", "deployment", c.name, "--cascade=" + c.cascade, "--wait=false"}, ns...)...)
-		got := s.must(t, append([]string{"get", "deployment", c.name, "-o", "jsonpath={.metadata.finalizers} {.metadata.deletionTimestamp}"}, ns...)...)
-		fin, ts, _ := strings.Cut(got, " ")
-		if !strings.Contains(fin, c.finalizer) || ts == "" {
-			t.Errorf("%s: finalizers=%s deletionTimestamp=%q, want %s and a timestamp", c.name, fin, ts, c.finalizer)
-		}
-		// Removing the finalizer lets the deletion finish.
-		s.must(t, append([]string{"patch", "deployment", c.name, "--type", "merge", "-p", `{"metadata":{"finalizers":null}}`}, ns...)...)
-		s.must(t, append([]string{"wait", "--for=delete", "deployment/" + c.name, "--timeout=20s"}, ns...)...)
+	// Background: the owner goes at once, the collector removes the dependent.
+	owner("bg", "")
+	out := s.must(t, append([]string{"delete", "configmap", "bg", "--cascade=background"}, ns...)...)
+	wantContains(t, "delete background", out, `configmap "bg" deleted`)
+	s.must(t, append([]string{"wait", "--for=delete", "secret/bg-dep", "--timeout=30s"}, ns...)...)
+
+	// Foreground: the owner stays, marked, while a blocking dependent exists.
+	owner("fg", "e2e.skiff.io/hold")
+	s.must(t, append([]string{"delete", "configmap", "fg", "--cascade=foreground", "--wait=false"}, ns...)...)
+	got := s.must(t, append([]string{"get", "configmap", "fg", "-o", "jsonpath={.metadata.finalizers} {.metadata.deletionTimestamp}"}, ns...)...)
+	fin, ts, _ := strings.Cut(got, " ")
+	if !strings.Contains(fin, "foregroundDeletion") || ts == "" {
+		t.Errorf("fg: finalizers=%s deletionTimestamp=%q, want foregroundDeletion and a timestamp", fin, ts)
+	}
+	// Releasing the dependent lets the whole deletion finish.
+	s.must(t, append([]string{"patch", "secret", "fg-dep", "--type", "merge", "-p", `{"metadata":{"finalizers":null}}`}, ns...)...)
+	s.must(t, append([]string{"wait", "--for=delete", "configmap/fg", "secret/fg-dep", "--timeout=30s"}, ns...)...)
+
+	// Orphan: the owner goes, the dependent stays without its owner reference.
+	owner("orphan", "")
+	s.must(t, append([]string{"delete", "configmap", "orphan", "--cascade=orphan", "--timeout=30s"}, ns...)...)
+	refs := s.must(t, append([]string{"get", "secret", "orphan-dep", "-o", "jsonpath={.metadata.ownerReferences}"}, ns...)...)
+	if strings.TrimSpace(refs) != "" {
+		t.Errorf("orphaned secret still has owner references: %s", refs)
 	}
 }
 
