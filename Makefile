@@ -20,8 +20,8 @@ up: deps build
 
 # Debian packages the test suite uses (needs root).
 deps:
-	@if [ "$$(id -u)" = 0 ] && ! command -v etcd >/dev/null 2>&1; then \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq etcd-server >/dev/null; \
+	@if [ "$$(id -u)" = 0 ] && { ! command -v etcd >/dev/null 2>&1 || ! command -v nft >/dev/null 2>&1; }; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq etcd-server nftables >/dev/null; \
 		systemctl disable --now etcd >/dev/null 2>&1 || true; \
 	fi
 
