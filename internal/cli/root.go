@@ -20,6 +20,7 @@ func NewRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.AddCommand(newServerCommand(stderr))
 	root.AddCommand(newVersionCommand(stdout))
 	root.AddCommand(newBenchCommand(stdout, stderr))
+	root.AddCommand(newSimCommand(stdout, stderr))
 	return root
 }
 

@@ -96,7 +96,10 @@ func Start(parent context.Context, cfg Config) (*Server, error) {
 		closeStore()
 		return nil, fmt.Errorf("listening on %s: %w", listenAddr, err)
 	}
-	hs := &http.Server{Handler: api, TLSConfig: tlsConf, ReadHeaderTimeout: 30 * time.Second, ErrorLog: nil}
+	// HTTP/2 lets a client multiplex its watches over one connection; the
+	// stream limit matches upstream's so a node's watches never queue.
+	hs := &http.Server{Handler: api, TLSConfig: tlsConf, ReadHeaderTimeout: 30 * time.Second,
+		HTTP2: &http.HTTP2Config{MaxConcurrentStreams: 1000}}
 
 	g, gctx := errgroup.WithContext(ctx)
 	s := &Server{cfg: cfg, KubeconfigPath: cfg.KubeconfigPath, URL: "https://" + localURLHost(cfg) + ":" + strconv.Itoa(cfg.SecurePort), Started: started, group: g, cancel: cancel}
@@ -110,7 +113,7 @@ func Start(parent context.Context, cfg Config) (*Server, error) {
 		return nil
 	})
 	g.Go(func() error {
-		err := hs.Serve(tls.NewListener(ln, tlsConf))
+		err := hs.ServeTLS(ln, "", "")
 		if errors.Is(err, http.ErrServerClosed) {
 			return nil
 		}

@@ -1,0 +1,247 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	goruntime "runtime"
+	"sync"
+	"time"
+
+	coordinationv1 "k8s.io/api/coordination/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/utils/clock"
+
+	"github.com/skiffkube/skiff/internal/runtime"
+)
+
+// Config is everything an Agent needs.
+type Config struct {
+	// NodeName names the Node, its Lease and the pods it runs.
+	NodeName string
+	// Client reaches the API server. Several agents may share one.
+	Client kubernetes.Interface
+	// Runtime runs the containers.
+	Runtime runtime.Runtime
+	// Clock tells the time; nil is the real clock.
+	Clock clock.WithTicker
+	// Capacity is the node's capacity (and allocatable); cpu 1, memory
+	// 1Gi, pods 110 and ephemeral-storage 10Gi when missing.
+	Capacity corev1.ResourceList
+	// Labels and Annotations are added to the Node's. The standard
+	// kubernetes.io/hostname, os and arch labels are always set.
+	Labels      map[string]string
+	Annotations map[string]string
+	// Taints are the node's taints at registration.
+	Taints []corev1.Taint
+	// NodeIP is the node's InternalIP and the pods' hostIP.
+	NodeIP string
+	// NodeInfo overrides the reported system info; the runtime version is
+	// always filled in from the runtime.
+	NodeInfo corev1.NodeSystemInfo
+	// KubeletPort is the advertised agent endpoint port (10250).
+	KubeletPort int32
+	// LeaseDuration is the Lease's duration (40 s); it is renewed every
+	// LeaseRenewInterval (10 s).
+	LeaseDuration      time.Duration
+	LeaseRenewInterval time.Duration
+	// StatusReportInterval is how often node status is written when
+	// nothing changed (5 min).
+	StatusReportInterval time.Duration
+	// SyncPeriod is how often the runtime is relisted while pods exist,
+	// unless it reports its own changes (runtime.ChangeNotifier); 1 s.
+	SyncPeriod time.Duration
+	// BackoffInitial and BackoffMax bound the crash-loop back-off
+	// (10 s, 5 min).
+	BackoffInitial time.Duration
+	BackoffMax     time.Duration
+	// Logger receives the agent's logs; nil discards them.
+	Logger *slog.Logger
+}
+
+// Agent is one node's agent. Create it with New and call Run once.
+type Agent struct {
+	cfg  Config
+	opts Options
+	// wake is signalled (without blocking) when pods change.
+	wake chan struct{}
+	// store holds the pods bound to the node, fed by the informer.
+	store    cache.Store
+	informer cache.Controller
+
+	// The rest is owned by the Run goroutine.
+	node       *corev1.Node
+	lease      *coordinationv1.Lease
+	version    runtime.VersionInfo
+	lastStatus corev1.NodeStatus
+	lastReport time.Time
+	nextLease  time.Time
+	// podStatus is the status last written per pod, so a stale informer
+	// does not cause a second write.
+	podStatus map[types.UID]*corev1.PodStatus
+	// startErrs are the last start errors per pod and container.
+	startErrs map[types.UID]map[string]StartError
+	// deleting are pods whose final delete was sent.
+	deleting map[types.UID]bool
+}
+
+// New checks the config, fills defaults and returns an agent.
+func New(cfg Config) (*Agent, error) {
+	if cfg.NodeName == "" || cfg.Client == nil || cfg.Runtime == nil {
+		return nil, errors.New("agent: NodeName, Client and Runtime are required")
+	}
+	cfg = cfg.withDefaults()
+	a := &Agent{
+		cfg:       cfg,
+		wake:      make(chan struct{}, 1),
+		podStatus: map[types.UID]*corev1.PodStatus{},
+		startErrs: map[types.UID]map[string]StartError{},
+		deleting:  map[types.UID]bool{},
+	}
+	a.opts = Options{BackoffInitial: cfg.BackoffInitial, BackoffMax: cfg.BackoffMax, HostIP: cfg.NodeIP}.withDefaults()
+	a.store, a.informer = newPodInformer(cfg.Client, cfg.NodeName, a.signal)
+	return a, nil
+}
+
+func (c Config) withDefaults() Config {
+	if c.Clock == nil {
+		c.Clock = clock.RealClock{}
+	}
+	defaults := corev1.ResourceList{
+		corev1.ResourceCPU:              resource.MustParse("1"),
+		corev1.ResourceMemory:           resource.MustParse("1Gi"),
+		corev1.ResourcePods:             resource.MustParse("110"),
+		corev1.ResourceEphemeralStorage: resource.MustParse("10Gi"),
+	}
+	capacity := c.Capacity.DeepCopy()
+	if capacity == nil {
+		capacity = corev1.ResourceList{}
+	}
+	for k, v := range defaults {
+		if _, ok := capacity[k]; !ok {
+			capacity[k] = v
+		}
+	}
+	c.Capacity = capacity
+	setDuration(&c.LeaseDuration, 40*time.Second)
+	setDuration(&c.LeaseRenewInterval, 10*time.Second)
+	setDuration(&c.StatusReportInterval, 5*time.Minute)
+	setDuration(&c.SyncPeriod, time.Second)
+	if c.KubeletPort == 0 {
+		c.KubeletPort = 10250
+	}
+	if c.NodeInfo.OperatingSystem == "" {
+		c.NodeInfo.OperatingSystem = goruntime.GOOS
+	}
+	if c.NodeInfo.Architecture == "" {
+		c.NodeInfo.Architecture = goruntime.GOARCH
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c
+}
+
+func setDuration(d *time.Duration, def time.Duration) {
+	if *d <= 0 {
+		*d = def
+	}
+}
+
+// signal wakes the loop without blocking.
+func (a *Agent) signal() {
+	select {
+	case a.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run registers the node and runs until ctx ends. Errors talking to the
+// API are logged and retried; only a cancelled context ends Run.
+func (a *Agent) Run(ctx context.Context) error {
+	log := a.cfg.Logger.With("node", a.cfg.NodeName)
+	v, err := a.cfg.Runtime.Version(ctx)
+	if err != nil {
+		return fmt.Errorf("agent %s: runtime version: %w", a.cfg.NodeName, err)
+	}
+	a.version = v
+	a.opts.RuntimeName = v.RuntimeName
+
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		a.informer.RunWithContext(ctx)
+	}()
+
+	timer := a.cfg.Clock.NewTimer(0)
+	defer timer.Stop()
+	synced := false
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-a.wake:
+		case <-timer.C():
+		}
+		now := a.cfg.Clock.Now()
+		next := a.heartbeat(ctx, now, log)
+		if !synced {
+			synced = a.informer.HasSynced()
+		}
+		if synced && a.node != nil {
+			next = earliest(next, a.syncPods(ctx, log))
+		} else {
+			next = earliest(next, now.Add(200*time.Millisecond))
+		}
+		if !timer.Stop() {
+			select {
+			case <-timer.C():
+			default:
+			}
+		}
+		timer.Reset(max(next.Sub(a.cfg.Clock.Now()), time.Millisecond))
+	}
+}
+
+// heartbeat registers the node if needed, renews the lease and reports
+// node status when due; it returns when it next wants to run.
+func (a *Agent) heartbeat(ctx context.Context, now time.Time, log *slog.Logger) time.Time {
+	if a.node == nil {
+		if err := a.register(ctx, now); err != nil {
+			warn(ctx, log, "registering node", "err", err)
+			return now.Add(time.Second)
+		}
+		log.Debug("node registered")
+	}
+	if now.Before(a.nextLease) {
+		return a.nextLease
+	}
+	if err := a.renewLease(ctx, now); err != nil {
+		warn(ctx, log, "renewing lease", "err", err)
+		a.lease = nil
+		a.nextLease = now.Add(time.Second)
+		return a.nextLease
+	}
+	if err := a.reportStatus(ctx, now); err != nil {
+		warn(ctx, log, "reporting node status", "err", err)
+	}
+	a.nextLease = now.Add(a.cfg.LeaseRenewInterval)
+	return a.nextLease
+}
+
+// warn logs a failure unless the agent is stopping (requests cut short by
+// shutdown are not news).
+func warn(ctx context.Context, log *slog.Logger, msg string, args ...any) {
+	if ctx.Err() == nil {
+		log.Warn(msg, args...)
+	}
+}

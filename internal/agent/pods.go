@@ -1,0 +1,165 @@
+package agent
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"sort"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/cache"
+)
+
+// maxPlanRounds bounds how often one sync re-plans after acting (sandbox,
+// then containers, then cleanup).
+const maxPlanRounds = 4
+
+// newPodInformer watches the pods bound to the node and calls changed on
+// every event. It is a plain informer (no shared processor goroutines):
+// hollow nodes run thousands of them.
+func newPodInformer(client kubernetes.Interface, node string, changed func()) (cache.Store, cache.Controller) {
+	sel := fields.OneTermEqualSelector("spec.nodeName", node).String()
+	lw := &cache.ListWatch{
+		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+			o.FieldSelector = sel
+			return client.CoreV1().Pods(metav1.NamespaceAll).List(ctx, o)
+		},
+		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
+			o.FieldSelector = sel
+			return client.CoreV1().Pods(metav1.NamespaceAll).Watch(ctx, o)
+		},
+	}
+	h := cache.ResourceEventHandlerFuncs{
+		AddFunc:    func(any) { changed() },
+		UpdateFunc: func(any, any) { changed() },
+		DeleteFunc: func(any) { changed() },
+	}
+	return cache.NewInformerWithOptions(cache.InformerOptions{ListerWatcher: lw, ObjectType: &corev1.Pod{}, Handler: h})
+}
+
+// desiredPods lists the pods bound to the node, in a stable order.
+func (a *Agent) desiredPods() []*corev1.Pod {
+	objs := a.store.List()
+	pods := make([]*corev1.Pod, 0, len(objs))
+	for _, o := range objs {
+		if p, ok := o.(*corev1.Pod); ok {
+			pods = append(pods, p)
+		}
+	}
+	sort.Slice(pods, func(i, j int) bool { return pods[i].UID < pods[j].UID })
+	return pods
+}
+
+// syncPods plans and acts until the plan is empty (or a few rounds have
+// passed), writes the pod statuses that changed and returns when it next
+// wants to run.
+func (a *Agent) syncPods(ctx context.Context, log *slog.Logger) time.Time {
+	var (
+		desired  []*corev1.Pod
+		observed RuntimeState
+		wake     time.Time
+		err      error
+	)
+	now := a.cfg.Clock.Now()
+	for round := 0; round < maxPlanRounds; round++ {
+		desired = a.desiredPods()
+		observed, err = Observe(ctx, a.cfg.Runtime)
+		if err != nil {
+			warn(ctx, log, "observing runtime", "err", err)
+			return now.Add(a.cfg.SyncPeriod)
+		}
+		now = a.cfg.Clock.Now()
+		var actions []Action
+		actions, wake = Plan(desired, observed, now, a.opts)
+		if len(actions) == 0 {
+			break
+		}
+		a.execute(ctx, actions, observed, log)
+		if round == maxPlanRounds-1 {
+			observed, err = Observe(ctx, a.cfg.Runtime)
+			if err != nil {
+				return now.Add(a.cfg.SyncPeriod)
+			}
+			wake = now
+		}
+	}
+	a.writeStatuses(ctx, desired, observed, now, log)
+	return earliest(wake, a.nextRelist(now, observed))
+}
+
+// nextRelist is when the runtime should be read again with no event.
+func (a *Agent) nextRelist(now time.Time, observed RuntimeState) time.Time {
+	if len(a.startErrs) > 0 {
+		return now.Add(a.cfg.SyncPeriod) // retry failed starts
+	}
+	if n, ok := a.cfg.Runtime.(interface{ NextChange() time.Time }); ok {
+		return n.NextChange()
+	}
+	if len(observed.Pods) == 0 {
+		return time.Time{}
+	}
+	return now.Add(a.cfg.SyncPeriod)
+}
+
+// writeStatuses patches the status of every pod whose status changed.
+func (a *Agent) writeStatuses(ctx context.Context, desired []*corev1.Pod, observed RuntimeState, now time.Time, log *slog.Logger) {
+	seen := make(map[types.UID]bool, len(desired))
+	for _, pod := range desired {
+		seen[pod.UID] = true
+		if a.deleting[pod.UID] {
+			continue
+		}
+		st := PodStatus(pod, observed.Pod(pod.UID), a.startErrs[pod.UID], now, a.opts)
+		if apiequality.Semantic.DeepEqual(&st, &pod.Status) {
+			a.podStatus[pod.UID] = &st
+			continue
+		}
+		if last := a.podStatus[pod.UID]; last != nil && apiequality.Semantic.DeepEqual(&st, last) {
+			continue
+		}
+		if err := a.patchPodStatus(ctx, pod, &st); err != nil {
+			warn(ctx, log, "writing pod status", "pod", pod.Namespace+"/"+pod.Name, "err", err)
+			continue
+		}
+		a.podStatus[pod.UID] = &st
+	}
+	for uid := range a.podStatus {
+		if !seen[uid] {
+			delete(a.podStatus, uid)
+		}
+	}
+	for uid := range a.deleting {
+		if !seen[uid] {
+			delete(a.deleting, uid)
+		}
+	}
+	for uid := range a.startErrs {
+		if !seen[uid] {
+			delete(a.startErrs, uid)
+		}
+	}
+}
+
+// patchPodStatus writes a pod's status with a JSON merge patch: lists
+// (conditions, container statuses) are replaced whole.
+func (a *Agent) patchPodStatus(ctx context.Context, pod *corev1.Pod, st *corev1.PodStatus) error {
+	body, err := json.Marshal(map[string]any{"status": st})
+	if err != nil {
+		return fmt.Errorf("encoding status: %w", err)
+	}
+	_, err = a.cfg.Client.CoreV1().Pods(pod.Namespace).Patch(ctx, pod.Name, types.MergePatchType, body, metav1.PatchOptions{}, "status")
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	return err
+}

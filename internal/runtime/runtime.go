@@ -1,0 +1,180 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// ErrNotFound is returned for a sandbox, container or image ID the runtime
+// does not know.
+var ErrNotFound = errors.New("not found")
+
+// Runtime is a CRI-shaped container runtime. Every method is safe for
+// concurrent use. IDs are opaque strings chosen by the runtime.
+type Runtime interface {
+	// Version names the runtime and its version.
+	Version(ctx context.Context) (VersionInfo, error)
+
+	// RunPodSandbox creates and starts a sandbox (network namespace, pause
+	// process) and returns its ID.
+	RunPodSandbox(ctx context.Context, cfg *PodSandboxConfig) (string, error)
+	// StopPodSandbox stops the sandbox and every container in it. It is
+	// idempotent.
+	StopPodSandbox(ctx context.Context, id string) error
+	// RemovePodSandbox removes a sandbox and its containers.
+	RemovePodSandbox(ctx context.Context, id string) error
+	// ListPodSandbox lists every sandbox.
+	ListPodSandbox(ctx context.Context) ([]*PodSandbox, error)
+	// PodSandboxStatus returns one sandbox with its network status.
+	PodSandboxStatus(ctx context.Context, id string) (*PodSandboxStatus, error)
+
+	// CreateContainer creates a container in a sandbox and returns its ID.
+	CreateContainer(ctx context.Context, sandboxID string, cfg *ContainerConfig, sandbox *PodSandboxConfig) (string, error)
+	// StartContainer starts a created container.
+	StartContainer(ctx context.Context, id string) error
+	// StopContainer asks a container to stop (SIGTERM), killing it after
+	// timeout. It is idempotent.
+	StopContainer(ctx context.Context, id string, timeout time.Duration) error
+	// RemoveContainer removes a container that is not running.
+	RemoveContainer(ctx context.Context, id string) error
+	// ListContainers lists every container.
+	ListContainers(ctx context.Context) ([]*Container, error)
+	// ContainerStatus returns one container's state, times and exit code.
+	ContainerStatus(ctx context.Context, id string) (*ContainerStatus, error)
+
+	// PullImage makes an image present and returns its reference (digest).
+	PullImage(ctx context.Context, image string) (string, error)
+	// ImageStatus returns the image, or nil if it is not present.
+	ImageStatus(ctx context.Context, image string) (*Image, error)
+}
+
+// VersionInfo identifies a runtime, as the node reports it
+// (status.nodeInfo.containerRuntimeVersion is "<RuntimeName>://<RuntimeVersion>").
+type VersionInfo struct {
+	RuntimeName       string
+	RuntimeVersion    string
+	RuntimeAPIVersion string
+}
+
+// SandboxState is the state of a pod sandbox.
+type SandboxState string
+
+// Sandbox states, as CRI names them.
+const (
+	SandboxReady    SandboxState = "SANDBOX_READY"
+	SandboxNotReady SandboxState = "SANDBOX_NOTREADY"
+)
+
+// ContainerState is the state of a container.
+type ContainerState string
+
+// Container states, as CRI names them.
+const (
+	ContainerCreated ContainerState = "CONTAINER_CREATED"
+	ContainerRunning ContainerState = "CONTAINER_RUNNING"
+	ContainerExited  ContainerState = "CONTAINER_EXITED"
+	ContainerUnknown ContainerState = "CONTAINER_UNKNOWN"
+)
+
+// PodSandboxMetadata identifies the pod a sandbox belongs to.
+type PodSandboxMetadata struct {
+	Name      string
+	Namespace string
+	UID       string
+	// Attempt counts sandboxes created for the same pod.
+	Attempt uint32
+}
+
+// PodSandboxConfig is what the agent asks for when it runs a sandbox.
+type PodSandboxConfig struct {
+	Metadata    PodSandboxMetadata
+	Hostname    string
+	HostNetwork bool
+	// Labels identify the pod to the agent; Annotations are the pod's.
+	Labels      map[string]string
+	Annotations map[string]string
+}
+
+// PodSandbox is one sandbox as listed.
+type PodSandbox struct {
+	ID          string
+	Metadata    PodSandboxMetadata
+	State       SandboxState
+	CreatedAt   time.Time
+	Labels      map[string]string
+	Annotations map[string]string
+}
+
+// PodSandboxStatus is a sandbox with its network status.
+type PodSandboxStatus struct {
+	PodSandbox
+	// IP is the pod's IP ("" with host networking).
+	IP string
+}
+
+// KeyValue is an environment variable.
+type KeyValue struct {
+	Key, Value string
+}
+
+// ContainerMetadata names a container within its pod.
+type ContainerMetadata struct {
+	Name string
+	// Attempt counts containers created for the same name in the pod: the
+	// restart count.
+	Attempt uint32
+}
+
+// ContainerConfig is what the agent asks for when it creates a container.
+type ContainerConfig struct {
+	Metadata    ContainerMetadata
+	Image       string
+	Command     []string
+	Args        []string
+	Env         []KeyValue
+	WorkingDir  string
+	Labels      map[string]string
+	Annotations map[string]string
+}
+
+// Container is one container as listed.
+type Container struct {
+	ID           string
+	PodSandboxID string
+	Metadata     ContainerMetadata
+	Image        string
+	ImageRef     string
+	State        ContainerState
+	CreatedAt    time.Time
+	Labels       map[string]string
+	Annotations  map[string]string
+}
+
+// ContainerStatus is a container with its times and exit.
+type ContainerStatus struct {
+	Container
+	StartedAt  time.Time
+	FinishedAt time.Time
+	ExitCode   int32
+	// Reason is the runtime's reason for the exit (e.g. OOMKilled, Error,
+	// Completed); Message explains it.
+	Reason  string
+	Message string
+}
+
+// Image is a present image.
+type Image struct {
+	ID   string
+	Tags []string
+	Size uint64
+}
+
+// ChangeNotifier is implemented by runtimes that know when their state
+// will next change on its own (the fake runtime computes container exits
+// from the clock). The agent then relists at that time instead of polling.
+type ChangeNotifier interface {
+	// NextChange is the earliest time the state changes without a call,
+	// or the zero time if it never does.
+	NextChange() time.Time
+}
