@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/serializer"
 	serializerjson "k8s.io/apimachinery/pkg/runtime/serializer/json"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	kjson "sigs.k8s.io/json"
 )
 
 // Media types the server speaks.
@@ -38,6 +39,8 @@ type codecs struct {
 	storage *serializerjson.Serializer
 	// params decodes query parameters into option structs.
 	params runtime.ParameterCodec
+	// fields shares identical managed-fields sets of stored objects.
+	fields *fieldsInterner
 }
 
 func newCodecs() (*codecs, error) {
@@ -51,8 +54,13 @@ func newCodecs() (*codecs, error) {
 	metav1.AddMetaToScheme(s)
 	metav1.AddToGroupVersion(s, schema.GroupVersion{Version: "v1"})
 	c := &codecs{
-		scheme:  s,
-		factory: serializer.NewCodecFactory(s),
+		scheme: s,
+		// Lists are encoded item by item straight to the response
+		// (the same bytes as encoding the whole list at once), so a big
+		// list never sits in memory a second time as one buffer.
+		factory: serializer.NewCodecFactory(s,
+			serializer.WithStreamingCollectionEncodingToJSON(),
+			serializer.WithStreamingCollectionEncodingToProtobuf()),
 		strictJSON: serializerjson.NewSerializerWithOptions(serializerjson.DefaultMetaFactory, s, s,
 			serializerjson.SerializerOptions{Strict: true}),
 		strictYAML: serializerjson.NewSerializerWithOptions(serializerjson.DefaultMetaFactory, s, s,
@@ -60,6 +68,7 @@ func newCodecs() (*codecs, error) {
 		storage: serializerjson.NewSerializerWithOptions(serializerjson.DefaultMetaFactory, s, s,
 			serializerjson.SerializerOptions{}),
 		params: runtime.NewParameterCodec(s),
+		fields: newFieldsInterner(),
 	}
 	return c, nil
 }
@@ -102,6 +111,33 @@ func (c *codecs) serializerFor(mediaType string, pretty bool) (runtime.Serialize
 		}
 	}
 	return runtime.SerializerInfo{}, false
+}
+
+// decodeStored decodes a value written by resourceStore.encode into
+// into. Stored values name their own apiVersion and kind, so the common
+// case skips the serializer's separate pass that reads them: the value is
+// unmarshalled directly (as the serializer would) and its kind checked.
+// Anything unexpected takes the serializer's general path into a fresh
+// object from newObj.
+func (c *codecs) decodeStored(data []byte, gvk schema.GroupVersionKind, into runtime.Object, newObj func() runtime.Object) (runtime.Object, error) {
+	if err := kjson.UnmarshalCaseSensitivePreserveInts(data, into); err == nil && into.GetObjectKind().GroupVersionKind() == gvk {
+		return into, nil
+	}
+	obj := newObj()
+	if _, _, err := c.storage.Decode(data, &gvk, obj); err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+// decodeStrictJSON is the common case of a JSON request body: it names
+// the expected apiVersion and kind and has no unknown or duplicate
+// fields. It unmarshals data into into as the strict serializer would and
+// reports false when the body is anything else, for the caller to take
+// the serializer's general path (into is then spoiled).
+func decodeStrictJSON(data []byte, gvk schema.GroupVersionKind, into runtime.Object) bool {
+	strictErrs, err := kjson.UnmarshalStrict(data, into)
+	return err == nil && len(strictErrs) == 0 && into.GetObjectKind().GroupVersionKind() == gvk
 }
 
 // decodeParams fills an options struct (ListOptions, CreateOptions, ...)

@@ -160,8 +160,8 @@ func (s *resourceStore) encode(obj runtime.Object) ([]byte, error) {
 // decode parses a stored value and stamps its resourceVersion.
 func (s *resourceStore) decode(kv storage.KeyValue) (runtime.Object, error) {
 	if s.view != nil {
-		stored := s.view.newStorage()
-		if _, _, err := s.codecs.storage.Decode(kv.Value, &s.view.storageGVK, stored); err != nil {
+		stored, err := s.codecs.decodeStored(kv.Value, s.view.storageGVK, s.view.newStorage(), s.view.newStorage)
+		if err != nil {
 			return nil, fmt.Errorf("decoding %s: %w", kv.Key, err)
 		}
 		obj := s.view.fromStorage(stored)
@@ -169,10 +169,11 @@ func (s *resourceStore) decode(kv storage.KeyValue) (runtime.Object, error) {
 		objectMeta(obj).SetResourceVersion(fmt.Sprint(kv.ModRevision))
 		return obj, nil
 	}
-	obj := s.newObject()
-	if _, _, err := s.codecs.storage.Decode(kv.Value, &s.gvk, obj); err != nil {
+	obj, err := s.codecs.decodeStored(kv.Value, s.gvk, s.res.New(), s.newObject)
+	if err != nil {
 		return nil, fmt.Errorf("decoding %s: %w", kv.Key, err)
 	}
+	s.codecs.fields.intern(obj)
 	obj.GetObjectKind().SetGroupVersionKind(s.gvk)
 	objectMeta(obj).SetResourceVersion(fmt.Sprint(kv.ModRevision))
 	return obj, nil

@@ -1,10 +1,13 @@
 package apiserver
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
+	"sync"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -20,6 +23,8 @@ type responder struct {
 	codecs *codecs
 	now    func() metav1.Time
 	tables *tables.Converter
+	// buffers recycles the write buffers of list responses.
+	buffers writerPool
 }
 
 // outputKind is what one Accept entry asks for.
@@ -59,7 +64,9 @@ func (rs *responder) negotiate(r *http.Request) (negotiated, error) {
 			if m.params["g"] != metav1.GroupName || (m.params["v"] != "v1" && m.params["v"] != "v1beta1") {
 				continue
 			}
-			if mt != mediaJSON && mt != mediaYAML {
+			// Partial metadata also comes in protobuf (the metadata
+			// client's first choice); tables only in JSON and YAML.
+			if mt != mediaJSON && mt != mediaYAML && (mt != mediaProtobuf || as == "Table") {
 				continue
 			}
 			n := negotiated{kind: outputTable, info: info, metaVersion: m.params["v"],
@@ -157,10 +164,40 @@ func (rs *responder) writeObject(w http.ResponseWriter, r *http.Request, code in
 func (rs *responder) write(w http.ResponseWriter, code int, n negotiated, obj runtime.Object) {
 	w.Header().Set("Content-Type", n.contentType)
 	w.WriteHeader(code)
-	if err := n.info.Serializer.Encode(obj, w); err != nil {
-		// Headers are gone; all we can do is end the body.
-		fmt.Fprintf(w, "\nencoding error: %v\n", err)
+	out := io.Writer(w)
+	if meta.IsListType(obj) {
+		// Lists are streamed item by item: gather the small writes into
+		// larger ones.
+		bw := rs.buffers.get(w)
+		defer rs.buffers.put(bw)
+		out = bw
 	}
+	if err := n.info.Serializer.Encode(obj, out); err != nil {
+		// Headers are gone; all we can do is end the body.
+		fmt.Fprintf(out, "\nencoding error: %v\n", err)
+	}
+}
+
+// listWriteBuffer is the size of the buffer list responses are written
+// through.
+const listWriteBuffer = 64 << 10
+
+// writerPool recycles the buffered writers of list responses.
+type writerPool struct{ pool sync.Pool }
+
+func (p *writerPool) get(w io.Writer) *bufio.Writer {
+	if bw, ok := p.pool.Get().(*bufio.Writer); ok {
+		bw.Reset(w)
+		return bw
+	}
+	return bufio.NewWriterSize(w, listWriteBuffer)
+}
+
+// put flushes bw and keeps it for another response.
+func (p *writerPool) put(bw *bufio.Writer) {
+	_ = bw.Flush() // a failed write means the client went away
+	bw.Reset(nil)
+	p.pool.Put(bw)
 }
 
 // writeError writes err as a metav1.Status in JSON (or the client's

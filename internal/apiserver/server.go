@@ -62,6 +62,8 @@ type Server struct {
 	openapi    *openapi.Handler
 	metrics    *metrics
 	handler    http.Handler
+	// encodings remembers encoded watch objects for the fan-out.
+	encodings *encodingCache
 
 	readyOnce sync.Once
 	ready     chan struct{}
@@ -93,6 +95,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, codecs: c, stores: map[schema.GroupVersionResource]*resourceStore{}, ready: make(chan struct{}), stopWatches: make(chan struct{})}
 	s.metrics = newMetrics()
+	s.encodings = newEncodingCache(watchEncodings)
 	store := instrumentStore(cfg.Store, s.metrics)
 	s.resp = &responder{codecs: c, now: func() metav1.Time { return metav1.NewTime(cfg.Clock.Now()) }, tables: tables.NewConverter()}
 	typeConverter := applyconfigurations.NewTypeConverter(c.scheme)

@@ -73,10 +73,18 @@ func (s *Server) handleWatch(w http.ResponseWriter, r *http.Request, rs *resourc
 	w.WriteHeader(http.StatusOK)
 	flusher, _ := w.(http.Flusher)
 	frames := stream.Framer.NewFrameWriter(w)
-	send := func(typ watch.EventType, obj runtime.Object) bool {
+	send := func(typ watch.EventType, obj runtime.Object, shared bool) bool {
 		// The object inside the event is a whole message (for protobuf,
 		// with its envelope); the event frame uses the stream encoding.
-		data, err := runtime.Encode(n.info.Serializer, obj)
+		// Shared objects (the watch cache's own) are encoded once for
+		// all watchers.
+		var data []byte
+		var err error
+		if shared {
+			data, err = s.encodings.encode(n.info.Serializer, obj)
+		} else {
+			data, err = runtime.Encode(n.info.Serializer, obj)
+		}
 		if err != nil {
 			return false
 		}
@@ -90,7 +98,7 @@ func (s *Server) handleWatch(w http.ResponseWriter, r *http.Request, rs *resourc
 		return true
 	}
 	if expired {
-		send(watch.Error, statusFor(err))
+		send(watch.Error, statusFor(err), false)
 		return nil
 	}
 	defer watcher.Stop()
@@ -109,13 +117,18 @@ func (s *Server) handleWatch(w http.ResponseWriter, r *http.Request, rs *resourc
 				return nil
 			}
 			obj := ev.Object
-			if ev.Type != watch.Error && ev.Type != watch.Bookmark && n.kind != outputObject {
+			change := ev.Type == watch.Added || ev.Type == watch.Modified || ev.Type == watch.Deleted
+			// Bookmarks are converted for metadata-only watches (whose
+			// clients decode every event as PartialObjectMetadata), not
+			// for tables, which have no row for them.
+			bookmarkMeta := ev.Type == watch.Bookmark && n.kind == outputPartialMetadata
+			if (change && n.kind != outputObject) || bookmarkMeta {
 				if obj, err = s.resp.transform(obj, n, r, !first); err != nil {
 					return nil
 				}
 				first = false
 			}
-			if !send(ev.Type, obj) {
+			if !send(ev.Type, obj, change && n.kind == outputObject) {
 				return nil
 			}
 		}

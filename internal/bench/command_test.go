@@ -39,7 +39,9 @@ func TestBenchAPICommand(t *testing.T) {
 	wantRows := []string{
 		"/readyz passing after process start",
 		"Server RSS, idle",
-		"Pod creates/s, 4 workers, 50 pods (",
+		"Pod creates/s, 4 workers, 50 pods, protobuf (",
+		"Pod creates/s, 4 workers, 12 more pods, JSON",
+		"Server CPU time per create (protobuf; JSON)",
 		"Raw etcd puts/s, 4 workers, ",
 		"Raw etcd puts/s, 4 workers, ",
 		"API creates / raw etcd puts (stored size; sent size)",

@@ -109,20 +109,29 @@ type fullList struct {
 // reported.
 const listAllRuns = 3
 
-// timeFullList lists every pod of namespace listAllRuns times with the given
-// resourceVersion and returns the median run.
-func timeFullList(ctx context.Context, cs kubernetes.Interface, namespace string, resourceVersion *string) (fullList, error) {
-	var size int
-	runs, err := timeEach(listAllRuns, func(int) error {
-		n, err := listRaw(ctx, cs, namespace, "", resourceVersion)
-		size = n
-		return err
-	})
-	if err != nil {
-		return fullList{}, err
+// timeFullLists lists every pod of namespace listAllRuns times with each
+// of the given resourceVersions (nil: unset), taking turns so that no kind
+// of list alone meets the server right after the load phase, and returns
+// the median run of each.
+func timeFullLists(ctx context.Context, cs kubernetes.Interface, namespace string, resourceVersions ...*string) ([]fullList, error) {
+	runs := make([][]time.Duration, len(resourceVersions))
+	out := make([]fullList, len(resourceVersions))
+	for range listAllRuns {
+		for i, rv := range resourceVersions {
+			t0 := time.Now()
+			n, err := listRaw(ctx, cs, namespace, "", rv)
+			if err != nil {
+				return nil, err
+			}
+			runs[i] = append(runs[i], time.Since(t0))
+			out[i].bytes = n
+		}
 	}
-	slices.Sort(runs)
-	return fullList{elapsed: runs[len(runs)/2], bytes: size}, nil
+	for i := range out {
+		slices.Sort(runs[i])
+		out[i].elapsed = runs[i][len(runs[i])/2]
+	}
+	return out, nil
 }
 
 // podName is the name of the n-th pod of the load phase.

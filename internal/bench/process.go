@@ -152,6 +152,52 @@ func unlimitedJSON(cfg *rest.Config) *rest.Config {
 	return c
 }
 
+// unlimitedProtobuf returns a copy of cfg without client-side rate
+// limits, speaking protobuf as upstream's own components do for built-in
+// types.
+func unlimitedProtobuf(cfg *rest.Config) *rest.Config {
+	c := unlimitedJSON(cfg)
+	c.ContentType = "application/vnd.kubernetes.protobuf"
+	c.AcceptContentTypes = "application/vnd.kubernetes.protobuf,application/json"
+	return c
+}
+
+// clockTicks is the unit of the CPU times in /proc/<pid>/stat (USER_HZ,
+// 100 on Linux).
+const clockTicks = 100
+
+// cpuTime returns the user and system CPU time the process has used.
+func (p *serverProcess) cpuTime() (time.Duration, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.cmd.Process.Pid))
+	if err != nil {
+		return 0, fmt.Errorf("reading the server's CPU time: %w", err)
+	}
+	return parseCPUTime(string(data))
+}
+
+// parseCPUTime reads utime and stime from a /proc/<pid>/stat line.
+func parseCPUTime(stat string) (time.Duration, error) {
+	// The command name, in parentheses, may hold spaces: fields are
+	// counted after its closing parenthesis (state is field 3).
+	i := strings.LastIndexByte(stat, ')')
+	if i < 0 {
+		return 0, fmt.Errorf("malformed stat line %q", stat)
+	}
+	f := strings.Fields(stat[i+1:])
+	if len(f) < 13 {
+		return 0, fmt.Errorf("malformed stat line %q", stat)
+	}
+	var ticks int64
+	for _, s := range f[11:13] { // utime and stime: fields 14 and 15
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("malformed stat line %q: %w", stat, err)
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * time.Second / clockTicks, nil
+}
+
 // memory returns the current and peak resident set size of the process.
 func (p *serverProcess) memory() (rss, peak int64, err error) {
 	return readMemory(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))

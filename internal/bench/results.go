@@ -18,8 +18,16 @@ type APIResults struct {
 	// StoredPodBytes the size of one pod as the server stores it (with
 	// defaults and managed fields).
 	SentPodBytes, StoredPodBytes int
-	// CreatesPerSecond is the pod create rate of Config.Workers workers.
+	// CreatesPerSecond is the pod create rate of Config.Workers workers
+	// speaking protobuf.
 	CreatesPerSecond float64
+	// JSONCreatesPerSecond is the create rate of JSONPods more pods from
+	// the same number of workers speaking JSON.
+	JSONCreatesPerSecond float64
+	JSONPods             int
+	// CreateCPU and JSONCreateCPU are the server's CPU time per create
+	// (API server, embedded etcd and controllers together).
+	CreateCPU, JSONCreateCPU time.Duration
 	// CreateUnderLoad are the create latencies seen by those workers.
 	CreateUnderLoad Percentiles
 	// RawPutsSent and RawPutsStored are the put rates of a separate
@@ -65,7 +73,9 @@ func (r *APIResults) Rows() []Row {
 	return []Row{
 		{"/readyz passing after process start", seconds(r.ReadyAfter), refReady},
 		{"Server RSS, idle", megabytes(r.IdleRSS), refIdleRSS},
-		{fmt.Sprintf("Pod creates/s, %d workers, %d pods (%s sent, %s stored)", c.Workers, c.Pods, kib(r.SentPodBytes), kib(r.StoredPodBytes)), perSecond(r.CreatesPerSecond), refCreates},
+		{fmt.Sprintf("Pod creates/s, %d workers, %d pods, protobuf (%s JSON sent, %s stored)", c.Workers, c.Pods, kib(r.SentPodBytes), kib(r.StoredPodBytes)), perSecond(r.CreatesPerSecond), refCreates},
+		{fmt.Sprintf("Pod creates/s, %d workers, %d more pods, JSON", c.Workers, r.JSONPods), perSecond(r.JSONCreatesPerSecond), refNotMeasure},
+		{"Server CPU time per create (protobuf; JSON)", millis(r.CreateCPU) + "; " + millis(r.JSONCreateCPU), refNotMeasure},
 		{fmt.Sprintf("Raw etcd puts/s, %d workers, %s values (pod as stored)", c.Workers, kib(r.StoredPodBytes)), perSecond(r.RawPutsStored), refRawPuts},
 		{fmt.Sprintf("Raw etcd puts/s, %d workers, %s values (pod as sent)", c.Workers, kib(r.SentPodBytes)), perSecond(r.RawPutsSent), refNotMeasure},
 		{"API creates / raw etcd puts (stored size; sent size)", ratio(r.CreatesPerSecond, r.RawPutsStored) + "; " + ratio(r.CreatesPerSecond, r.RawPutsSent), refRatio},

@@ -83,12 +83,13 @@ func TestFormatting(t *testing.T) {
 func TestMarkdownRows(t *testing.T) {
 	r := &APIResults{
 		Config:           Config{Pods: 10000, Workers: 32, Watchers: 1000},
-		CreatesPerSecond: 3000, RawPutsStored: 6000, RawPutsSent: 7500, SentPodBytes: 2048, StoredPodBytes: 5632, Changes: 20,
+		CreatesPerSecond: 3000, JSONCreatesPerSecond: 2500, JSONPods: 2500, RawPutsStored: 6000, RawPutsSent: 7500, SentPodBytes: 2048, StoredPodBytes: 5632, Changes: 20,
 		LoadedRSS: 300e6,
 	}
 	md := r.Markdown()
 	for _, want := range []string{
-		"| Pod creates/s, 32 workers, 10000 pods (2.0 KiB sent, 5.5 KiB stored) | 3,000/s | ~1,050/s |",
+		"| Pod creates/s, 32 workers, 10000 pods, protobuf (2.0 KiB JSON sent, 5.5 KiB stored) | 3,000/s | ~1,050/s |",
+		"| Pod creates/s, 32 workers, 2500 more pods, JSON | 2,500/s | – |",
 		"| Raw etcd puts/s, 32 workers, 5.5 KiB values (pod as stored) | 6,000/s | ~5,800/s |",
 		"| Raw etcd puts/s, 32 workers, 2.0 KiB values (pod as sent) | 7,500/s | – |",
 		"| API creates / raw etcd puts (stored size; sent size) | 50%; 40% | ~18% (target ≥ 50%) |",
@@ -101,5 +102,27 @@ func TestMarkdownRows(t *testing.T) {
 	}
 	if got := strings.Count(md, "\n"); got != len(r.Rows())+2 {
 		t.Errorf("table has %d lines, want %d", got, len(r.Rows())+2)
+	}
+}
+
+func TestParseCPUTime(t *testing.T) {
+	cases := []struct {
+		name, stat string
+		want       time.Duration
+		wantErr    bool
+	}{
+		{"plain", "4242 (skiff) S 1 4242 4242 0 -1 4194560 100 0 0 0 250 75 0 0 20 0 12 0", 3250 * time.Millisecond, false},
+		{"name with spaces and parentheses", "7 (a (b) c) R 1 7 7 0 -1 0 0 0 0 0 1 2 0 0", 30 * time.Millisecond, false},
+		{"truncated", "7 (skiff) S 1 7", 0, true},
+		{"no name", "7 skiff S", 0, true},
+		{"not a number", "7 (skiff) S 1 7 7 0 -1 0 0 0 0 0 x 2 0 0", 0, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got, err := parseCPUTime(c.stat)
+			if (err != nil) != c.wantErr || got != c.want {
+				t.Errorf("parseCPUTime = %v, %v; want %v, error %v", got, err, c.want, c.wantErr)
+			}
+		})
 	}
 }

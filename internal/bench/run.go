@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/skiffkube/skiff/internal/storage/etcd"
@@ -21,6 +22,7 @@ const (
 	loadNamespace    = "bench-pods"
 	latencyNamespace = "bench-latency"
 	watchNamespace   = "bench-watch"
+	jsonNamespace    = "bench-json"
 	loadPrefix       = "pod"
 )
 
@@ -81,17 +83,28 @@ func runServerScenarios(ctx context.Context, cfg Config, dir string, res *APIRes
 	if err != nil {
 		return fmt.Errorf("benchmark client: %w", err)
 	}
-	for _, ns := range []string{loadNamespace, latencyNamespace, watchNamespace} {
+	for _, ns := range []string{loadNamespace, latencyNamespace, watchNamespace, jsonNamespace} {
 		if err := createNamespace(ctx, cs, ns); err != nil {
 			return err
 		}
 	}
-	fmt.Fprintf(cfg.Progress, "creating %d pods from %d workers\n", cfg.Pods, cfg.Workers)
-	stats, err := CreatePods(ctx, cs, loadNamespace, loadPrefix, cfg.Workers, cfg.Pods)
+	fmt.Fprintf(cfg.Progress, "creating %d pods from %d workers (protobuf)\n", cfg.Pods, cfg.Workers)
+	proto, err := kubernetes.NewForConfig(unlimitedProtobuf(rc))
+	if err != nil {
+		return fmt.Errorf("benchmark protobuf client: %w", err)
+	}
+	var stats CreateStats
+	res.CreateCPU, err = serverCPUPer(p, cfg.Pods, func() error {
+		stats, err = CreatePods(ctx, proto, loadNamespace, loadPrefix, cfg.Workers, cfg.Pods)
+		return err
+	})
 	if err != nil {
 		return err
 	}
 	res.CreatesPerSecond, res.CreateUnderLoad = stats.PerSecond(), percentiles(stats.Latencies)
+	if err := measureJSONCreates(ctx, cfg, cs, p, res); err != nil {
+		return err
+	}
 	if res.StoredPodBytes, err = storedPodSize(ctx, cs); err != nil {
 		return err
 	}
@@ -114,6 +127,46 @@ func runServerScenarios(ctx context.Context, cfg Config, dir string, res *APIRes
 	return err
 }
 
+// measureJSONCreates creates a quarter of the load's pods again with a
+// JSON client (client-go's default for kubectl-like tools) in a namespace
+// of their own, then deletes them so that the memory figures still hold
+// Config.Pods pods.
+func measureJSONCreates(ctx context.Context, cfg Config, cs kubernetes.Interface, p *serverProcess, res *APIResults) error {
+	res.JSONPods = max(1, cfg.Pods/4)
+	fmt.Fprintf(cfg.Progress, "creating %d pods from %d workers (JSON)\n", res.JSONPods, cfg.Workers)
+	var stats CreateStats
+	cpu, err := serverCPUPer(p, res.JSONPods, func() (err error) {
+		stats, err = CreatePods(ctx, cs, jsonNamespace, loadPrefix, cfg.Workers, res.JSONPods)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	res.JSONCreatesPerSecond, res.JSONCreateCPU = stats.PerSecond(), cpu
+	if err := cs.CoreV1().Pods(jsonNamespace).DeleteCollection(ctx, metav1.DeleteOptions{}, metav1.ListOptions{}); err != nil {
+		return fmt.Errorf("deleting the JSON pods: %w", err)
+	}
+	return nil
+}
+
+// serverCPUPer runs op and returns the server's CPU time it took, divided
+// by n. Unlike rates, CPU time hardly depends on what else the machine
+// runs.
+func serverCPUPer(p *serverProcess, n int, op func() error) (time.Duration, error) {
+	before, err := p.cpuTime()
+	if err != nil {
+		return 0, err
+	}
+	if err := op(); err != nil {
+		return 0, err
+	}
+	after, err := p.cpuTime()
+	if err != nil {
+		return 0, err
+	}
+	return (after - before) / time.Duration(n), nil
+}
+
 // runReadScenarios measures request latencies and full lists.
 func runReadScenarios(ctx context.Context, cfg Config, cs kubernetes.Interface, res *APIResults) error {
 	fmt.Fprintf(cfg.Progress, "timing single requests with %d pods\n", cfg.Pods)
@@ -123,16 +176,12 @@ func runReadScenarios(ctx context.Context, cfg Config, cs kubernetes.Interface, 
 	}
 	res.Create, res.Get, res.List = lat.create, lat.get, lat.list
 	fmt.Fprintf(cfg.Progress, "listing all %d pods\n", cfg.Pods)
-	consistent, err := timeFullList(ctx, cs, loadNamespace, nil)
-	if err != nil {
-		return err
-	}
 	zero := "0"
-	fromCache, err := timeFullList(ctx, cs, loadNamespace, &zero)
+	lists, err := timeFullLists(ctx, cs, loadNamespace, nil, &zero)
 	if err != nil {
 		return err
 	}
-	res.ListAll, res.ListAllBytes, res.ListAllRV0 = consistent.elapsed, consistent.bytes, fromCache.elapsed
+	res.ListAll, res.ListAllBytes, res.ListAllRV0 = lists[0].elapsed, lists[0].bytes, lists[1].elapsed
 	return nil
 }
 

@@ -12,7 +12,9 @@ import (
 	"sync"
 	"syscall"
 
+	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/server/v3/embed"
+	"go.etcd.io/etcd/server/v3/etcdserver/api/v3client"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 )
@@ -22,8 +24,14 @@ const (
 	// embeddedQuotaBytes is the backend size limit (etcd's default is 2 GiB).
 	embeddedQuotaBytes = 8 << 30
 	// embeddedSnapshotCount is the number of applied entries between raft
-	// snapshots.
-	embeddedSnapshotCount = 10000
+	// snapshots. The raft log in memory is trimmed at each snapshot, so
+	// this and the catch-up entries bound the memory it holds (entries
+	// carry whole objects: 10,000 pods are about 55 MB).
+	embeddedSnapshotCount = 5000
+	// embeddedCatchUpEntries is how many entries stay in memory after a
+	// snapshot for slow followers; the embedded member has none (etcd's
+	// default is 5,000).
+	embeddedCatchUpEntries = 1000
 	// embeddedStartAttempts bounds retries when a chosen free port was taken
 	// before etcd bound it.
 	embeddedStartAttempts = 3
@@ -88,6 +96,13 @@ func StartEmbedded(ctx context.Context, cfg EmbeddedConfig) (*Embedded, error) {
 	return nil, fmt.Errorf("start embedded etcd in %s: %w", cfg.DataDir, lastErr)
 }
 
+// InProcessClient returns a client that calls the member in this process
+// directly, without gRPC over a socket (about 5% less CPU per write than
+// a client of Endpoints). Close it before the member.
+func (e *Embedded) InProcessClient() *clientv3.Client {
+	return v3client.New(e.etcd.Server)
+}
+
 // Endpoints returns the client URLs to give NewClient.
 func (e *Embedded) Endpoints() []string {
 	return append([]string(nil), e.endpoints...)
@@ -129,6 +144,7 @@ func embedConfig(cfg EmbeddedConfig, level zap.AtomicLevel) (*embed.Config, erro
 	ec.ZapLoggerBuilder = embed.NewZapLoggerBuilder(newLogger(level))
 	ec.QuotaBackendBytes = embeddedQuotaBytes
 	ec.SnapshotCount = embeddedSnapshotCount
+	ec.SnapshotCatchUpEntries = embeddedCatchUpEntries
 	ec.AutoCompactionRetention = "0"
 	ec.EnableGRPCGateway = false
 	ec.UnsafeNoFsync = cfg.UnsafeNoFsync

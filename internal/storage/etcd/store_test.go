@@ -31,3 +31,12 @@ func TestContractExternal(t *testing.T) {
 	}
 	storagetest.Run(t, sharedStore(t, etcdtest.NewExternal))
 }
+
+func TestContractEmbeddedInProcess(t *testing.T) {
+	storagetest.Run(t, sharedStore(t, func(tb testing.TB) *etcd.Store {
+		e := etcdtest.StartEmbedded(tb)
+		c := e.InProcessClient()
+		tb.Cleanup(func() { c.Close() }) // runs before the member's cleanup
+		return etcd.New(c)
+	}))
+}
