@@ -16,6 +16,7 @@ import (
 
 	"github.com/skiffkube/skiff/internal/controller/garbagecollector"
 	"github.com/skiffkube/skiff/internal/controller/namespace"
+	"github.com/skiffkube/skiff/internal/scheduler"
 )
 
 // controllerResync is how often the controllers' informers replay their
@@ -58,6 +59,19 @@ func runControllers(ctx context.Context, cfg *rest.Config, logger *slog.Logger) 
 	g.Go(func() error { return namespaces.Run(gctx, 2) })
 	g.Go(func() error {
 		return garbagecollector.Run(gctx, garbagecollector.Config{Metadata: meta, Discover: garbagecollector.DiscoverWith(client.Discovery()), Logger: logger.With("controller", "garbagecollector")}, 4)
+	})
+	g.Go(func() error {
+		// The scheduler has its own client: binds and status patches come in
+		// bursts of thousands.
+		sc := withAgent(cfg, "skiff-scheduler")
+		sc.QPS, sc.Burst = 5000, 10000
+		sc.ContentType = "application/vnd.kubernetes.protobuf"
+		sc.AcceptContentTypes = "application/vnd.kubernetes.protobuf,application/json"
+		cs, err := kubernetes.NewForConfig(sc)
+		if err != nil {
+			return fmt.Errorf("scheduler client: %w", err)
+		}
+		return scheduler.RunWithLeaderElection(gctx, scheduler.Config{Client: cs, Logger: logger.With("component", "scheduler")}, scheduler.LeaderConfig{})
 	})
 	return g.Wait()
 }
