@@ -40,6 +40,8 @@ func (f *serverFlags) register(cmd *cobra.Command) {
 	fs.StringSliceVar(&f.cfg.EtcdServers, "etcd-servers", nil, "external etcd endpoints (default: start an embedded etcd under the data dir)")
 	fs.StringVar(&f.cfg.KubeconfigPath, "write-kubeconfig", "", "where to write the admin kubeconfig (default <data-dir>/kubeconfig)")
 	fs.StringVar(&f.cfg.ServiceCIDR, "service-cidr", "10.96.0.0/12", "range of Service cluster IPs")
+	fs.BoolVar(&f.cfg.DisableScheduler, "disable-scheduler", false, "do not run the scheduler in this process")
+	fs.BoolVar(&f.cfg.DisableControllerManager, "disable-controller-manager", false, "do not run the controllers in this process")
 	fs.BoolVarP(&f.verbose, "verbose", "v", false, "debug logging")
 }
 

@@ -26,6 +26,10 @@ type Config struct {
 	KubeconfigPath string
 	// ServiceCIDR is the range Service cluster IPs come from.
 	ServiceCIDR string
+	// DisableScheduler and DisableControllerManager leave those components
+	// to other processes (the API server alone, as for benchmarks or a
+	// split control plane).
+	DisableScheduler, DisableControllerManager bool
 	// Logger receives the server's logs.
 	Logger *slog.Logger
 }

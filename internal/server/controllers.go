@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -26,7 +25,8 @@ const controllerResync = 10 * time.Minute
 // runControllers runs the controller manager: it builds the clients and the
 // shared informers, runs every controller against the API and blocks until
 // ctx is done, then stops them all.
-func runControllers(ctx context.Context, cfg *rest.Config, logger *slog.Logger) error {
+func runControllers(ctx context.Context, cfg *rest.Config, opts Config) error {
+	logger := opts.Logger
 	cfg = withAgent(cfg, "skiff-controller-manager")
 	// Controllers issue bursts of requests (a namespace deletion lists
 	// every resource type); client-go's default of 5 QPS would throttle them.
@@ -56,10 +56,18 @@ func runControllers(ctx context.Context, cfg *rest.Config, logger *slog.Logger) 
 	g, gctx := errgroup.WithContext(ctx)
 	defer factory.Shutdown() // runs after g.Wait: waits for the informers to stop
 	factory.Start(gctx.Done())
-	g.Go(func() error { return namespaces.Run(gctx, 2) })
-	g.Go(func() error {
-		return garbagecollector.Run(gctx, garbagecollector.Config{Metadata: meta, Discover: garbagecollector.DiscoverWith(client.Discovery()), Logger: logger.With("controller", "garbagecollector")}, 4)
-	})
+	if opts.DisableControllerManager {
+		logger.Info("controller manager disabled")
+	} else {
+		g.Go(func() error { return namespaces.Run(gctx, 2) })
+		g.Go(func() error {
+			return garbagecollector.Run(gctx, garbagecollector.Config{Metadata: meta, Discover: garbagecollector.DiscoverWith(client.Discovery()), Logger: logger.With("controller", "garbagecollector")}, 4)
+		})
+	}
+	if opts.DisableScheduler {
+		logger.Info("scheduler disabled")
+		return g.Wait()
+	}
 	g.Go(func() error {
 		// The scheduler has its own client: binds and status patches come in
 		// bursts of thousands.
