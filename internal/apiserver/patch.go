@@ -79,17 +79,7 @@ func unsupportedPatch(t string) error {
 
 func (s *Server) handlePatch(w http.ResponseWriter, r *http.Request, rs *resourceStore, info requestInfo, sub string) error {
 	var opts metav1.PatchOptions
-	if err := s.codecs.decodeParams(r.URL.Query(), &opts); err != nil {
-		return apierrors.NewBadRequest(err.Error())
-	}
-	if err := checkDryRun(opts.DryRun); err != nil {
-		return err
-	}
-	validation, err := fieldValidation(r)
-	if err != nil {
-		return err
-	}
-	data, err := readBody(r)
+	validation, data, err := s.readWrite(r, &opts, &opts.DryRun)
 	if err != nil {
 		return err
 	}

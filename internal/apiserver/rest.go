@@ -99,17 +99,7 @@ func (s *Server) getObject(ctx context.Context, rs *resourceStore, ns, name, rv 
 
 func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request, rs *resourceStore, info requestInfo) error {
 	var opts metav1.CreateOptions
-	if err := s.codecs.decodeParams(r.URL.Query(), &opts); err != nil {
-		return apierrors.NewBadRequest(err.Error())
-	}
-	if err := checkDryRun(opts.DryRun); err != nil {
-		return err
-	}
-	validation, err := fieldValidation(r)
-	if err != nil {
-		return err
-	}
-	data, err := readBody(r)
+	validation, data, err := s.readWrite(r, &opts, &opts.DryRun)
 	if err != nil {
 		return err
 	}
@@ -154,17 +144,7 @@ func (s *Server) setNamespace(rs *resourceStore, obj runtime.Object, ns string) 
 
 func (s *Server) handleUpdate(w http.ResponseWriter, r *http.Request, rs *resourceStore, info requestInfo, sub string) error {
 	var opts metav1.UpdateOptions
-	if err := s.codecs.decodeParams(r.URL.Query(), &opts); err != nil {
-		return apierrors.NewBadRequest(err.Error())
-	}
-	if err := checkDryRun(opts.DryRun); err != nil {
-		return err
-	}
-	validation, err := fieldValidation(r)
-	if err != nil {
-		return err
-	}
-	data, err := readBody(r)
+	validation, data, err := s.readWrite(r, &opts, &opts.DryRun)
 	if err != nil {
 		return err
 	}
@@ -368,4 +348,23 @@ func managerName(fieldManager string, r *http.Request) string {
 // isTerminal reports whether a pod has finished.
 func isTerminal(p *corev1.Pod) bool {
 	return p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed
+}
+
+// readWrite reads what every write request carries: its query options
+// (into opts, whose DryRun field is dryRun), the fieldValidation directive
+// and the body.
+func (s *Server) readWrite(r *http.Request, opts runtime.Object, dryRun *[]string) (validation string, body []byte, err error) {
+	if err := s.codecs.decodeParams(r.URL.Query(), opts); err != nil {
+		return "", nil, apierrors.NewBadRequest(err.Error())
+	}
+	if err := checkDryRun(*dryRun); err != nil {
+		return "", nil, err
+	}
+	if validation, err = fieldValidation(r); err != nil {
+		return "", nil, err
+	}
+	if body, err = readBody(r); err != nil {
+		return "", nil, err
+	}
+	return validation, body, nil
 }
