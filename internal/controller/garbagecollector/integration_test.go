@@ -3,9 +3,6 @@ package garbagecollector_test
 import (
 	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
-	"net"
 	"slices"
 	"testing"
 	"time"
@@ -19,7 +16,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
 
-	"github.com/skiffkube/skiff/internal/server"
+	"github.com/skiffkube/skiff/internal/server/servertest"
 )
 
 // holdFinalizer keeps a dependent in deletion until the test lets it go.
@@ -28,26 +25,7 @@ const holdFinalizer = "test.skiff.io/hold"
 // startServer runs a whole control plane, collector included, on loopback.
 func startServer(t *testing.T) kubernetes.Interface {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := server.Start(ctx, server.Config{DataDir: t.TempDir(), BindAddress: "127.0.0.1", SecurePort: port,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		cancel()
-		t.Fatalf("starting the server: %v", err)
-	}
-	t.Cleanup(func() {
-		cancel()
-		if err := srv.Wait(); err != nil {
-			t.Errorf("server stopped with %v", err)
-		}
-	})
-	return kubernetes.NewForConfigOrDie(srv.AdminConfig())
+	return kubernetes.NewForConfigOrDie(servertest.Start(t).AdminConfig())
 }
 
 // fixture is one namespace with an owner ConfigMap and two Secrets it owns.

@@ -2,9 +2,6 @@ package namespace_test
 
 import (
 	"context"
-	"io"
-	"log/slog"
-	"net"
 	"testing"
 	"time"
 
@@ -19,32 +16,13 @@ import (
 	"k8s.io/client-go/tools/cache"
 	watchtools "k8s.io/client-go/tools/watch"
 
-	"github.com/skiffkube/skiff/internal/server"
+	"github.com/skiffkube/skiff/internal/server/servertest"
 )
 
 // startServer runs a whole control plane on loopback for the test.
 func startServer(t *testing.T) kubernetes.Interface {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := server.Start(ctx, server.Config{DataDir: t.TempDir(), BindAddress: "127.0.0.1", SecurePort: port,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		cancel()
-		t.Fatalf("starting the server: %v", err)
-	}
-	t.Cleanup(func() {
-		cancel()
-		if err := srv.Wait(); err != nil {
-			t.Errorf("server stopped with %v", err)
-		}
-	})
-	return kubernetes.NewForConfigOrDie(srv.AdminConfig())
+	return kubernetes.NewForConfigOrDie(servertest.Start(t).AdminConfig())
 }
 
 // waitNamespace watches namespace name until cond holds or the namespace
