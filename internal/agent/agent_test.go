@@ -40,9 +40,11 @@ func freePort(t *testing.T) int {
 func startCluster(t *testing.T) (kubernetes.Interface, map[string]*fake.Runtime) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
+	// The test binds pods itself, so no scheduler races it.
 	srv, err := server.Start(ctx, server.Config{
 		DataDir: t.TempDir(), BindAddress: "127.0.0.1", SecurePort: freePort(t),
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Logger:           slog.New(slog.NewTextHandler(io.Discard, nil)),
+		DisableScheduler: true,
 	})
 	if err != nil {
 		cancel()
@@ -117,7 +119,6 @@ func podLW(cs kubernetes.Interface, ns string) *cache.ListWatch {
 
 func TestHollowNodes(t *testing.T) {
 	cs, runtimes := startCluster(t)
-	ctx := context.Background()
 
 	nodeLW := cache.NewListWatchFromClient(cs.CoreV1().RESTClient(), "nodes", "", fields.Everything())
 	for name := range runtimes {
@@ -130,13 +131,12 @@ func TestHollowNodes(t *testing.T) {
 		}
 	}
 	t.Run("lease renews", func(t *testing.T) {
-		leases := cs.CoordinationV1().Leases(corev1.NamespaceNodeLease)
-		l, err := leases.Get(ctx, "hollow-1", metav1.GetOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		first := l.Spec.RenewTime.Time
+		// The node may report Ready just before its first lease is written.
 		lw := cache.NewListWatchFromClient(cs.CoordinationV1().RESTClient(), "leases", corev1.NamespaceNodeLease, fields.Everything())
+		l := until(t, lw, &coordinationv1.Lease{}, "hollow-1", 20*time.Second, "lease created", func(l *coordinationv1.Lease) bool {
+			return l.Spec.RenewTime != nil
+		})
+		first := l.Spec.RenewTime.Time
 		until(t, lw, &coordinationv1.Lease{}, "hollow-1", 20*time.Second, "lease renewal", func(l *coordinationv1.Lease) bool {
 			return l.Spec.RenewTime.After(first) && *l.Spec.HolderIdentity == "hollow-1"
 		})
