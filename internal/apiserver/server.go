@@ -162,11 +162,6 @@ func (s *Server) Ready() <-chan struct{} { return s.ready }
 // ServeHTTP serves the API.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 
-// withTimeout bounds a request's context with the server's clock.
-func (s *Server) withTimeout(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(ctx, d)
-}
-
 // buildChain wraps the router: panic recovery → metrics → authentication →
 // authorization → routing (admission runs inside the REST handlers).
 func (s *Server) buildChain() http.Handler {

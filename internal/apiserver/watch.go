@@ -1,6 +1,7 @@
 package apiserver
 
 import (
+	"context"
 	"math/rand/v2"
 	"net/http"
 	"time"
@@ -46,7 +47,7 @@ func (s *Server) handleWatch(w http.ResponseWriter, r *http.Request, rs *resourc
 	if opts.TimeoutSeconds != nil && *opts.TimeoutSeconds > 0 {
 		timeout = time.Duration(*opts.TimeoutSeconds) * time.Second
 	}
-	ctx, cancel := s.withTimeout(r.Context(), timeout)
+	ctx, cancel := context.WithTimeout(r.Context(), timeout)
 	defer cancel()
 
 	watcher, err := rs.cache.Watch(ctx, cacher.WatchOptions{

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	goruntime "runtime"
 	"strconv"
 	"time"
 
@@ -26,7 +27,7 @@ import (
 
 // Version is what /version reports: the Kubernetes API level Skiff serves.
 func Version() version.Info {
-	return version.Info{Major: "1", Minor: "37", GitVersion: "v1.37.2-skiff", Platform: "linux/amd64", GoVersion: "go"}
+	return version.Info{Major: "1", Minor: "37", GitVersion: "v1.37.2-skiff", Platform: "linux/amd64", GoVersion: goruntime.Version()}
 }
 
 // Server is a running control plane.
@@ -63,7 +64,7 @@ func Start(parent context.Context, cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("creating data directory: %w", err)
 	}
 	tlsDir := filepath.Join(cfg.DataDir, "tls")
-	tlsConf, err := ensureCertificates(cfg, tlsDir)
+	tlsConf, caPEM, err := ensureCertificates(cfg, tlsDir)
 	if err != nil {
 		return nil, err
 	}
@@ -129,7 +130,7 @@ func Start(parent context.Context, cfg Config) (*Server, error) {
 		return err
 	})
 
-	if err := pki.WriteKubeconfig(cfg.KubeconfigPath, s.URL, mustRead(filepath.Join(tlsDir, "ca.crt")),
+	if err := pki.WriteKubeconfig(cfg.KubeconfigPath, s.URL, caPEM,
 		filepath.Join(tlsDir, "admin.crt"), filepath.Join(tlsDir, "admin.key"), "skiff"); err != nil {
 		return fail(err)
 	}
@@ -169,22 +170,18 @@ func localURLHost(cfg Config) string {
 	return "127.0.0.1"
 }
 
-func mustRead(path string) []byte {
-	b, _ := os.ReadFile(path)
-	return b
-}
-
 // ensureCertificates creates or reuses the CA, the serving certificate and
-// the admin client certificate, and returns the server's TLS config.
-func ensureCertificates(cfg Config, dir string) (*tls.Config, error) {
+// the admin client certificate, and returns the server's TLS config and
+// the CA certificate.
+func ensureCertificates(cfg Config, dir string) (*tls.Config, []byte, error) {
 	now := time.Now()
 	ca, err := pki.EnsureCA(dir, "skiff-ca", now)
 	if err != nil {
-		return nil, fmt.Errorf("certificate authority: %w", err)
+		return nil, nil, fmt.Errorf("certificate authority: %w", err)
 	}
 	svcIP, err := firstServiceIP(cfg.ServiceCIDR)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	hostname, _ := os.Hostname()
 	hosts := []string{"localhost", "127.0.0.1", "kubernetes", "kubernetes.default", "kubernetes.default.svc",
@@ -197,12 +194,13 @@ func ensureCertificates(cfg Config, dir string) (*tls.Config, error) {
 	}
 	certPath, keyPath := filepath.Join(dir, "serving.crt"), filepath.Join(dir, "serving.key")
 	if err := ca.EnsureServingCert(certPath, keyPath, hosts, now); err != nil {
-		return nil, fmt.Errorf("serving certificate: %w", err)
+		return nil, nil, fmt.Errorf("serving certificate: %w", err)
 	}
 	if err := ca.EnsureClientCert(filepath.Join(dir, "admin.crt"), filepath.Join(dir, "admin.key"), "skiff-admin", []string{auth.GroupMasters}, now); err != nil {
-		return nil, fmt.Errorf("admin certificate: %w", err)
+		return nil, nil, fmt.Errorf("admin certificate: %w", err)
 	}
-	return pki.ServerTLSConfig(certPath, keyPath, ca.Pool())
+	tlsConf, err := pki.ServerTLSConfig(certPath, keyPath, ca.Pool())
+	return tlsConf, ca.CertPEM, err
 }
 
 // openStore connects to external etcd or starts the embedded one.
