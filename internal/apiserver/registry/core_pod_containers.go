@@ -82,13 +82,7 @@ func validateResizePolicy(policies []corev1.ContainerResizePolicy, fldPath *fiel
 }
 
 func validatePullPolicy(pp corev1.PullPolicy, fldPath *field.Path) field.ErrorList {
-	switch pp {
-	case corev1.PullAlways, corev1.PullIfNotPresent, corev1.PullNever:
-		return nil
-	case "":
-		return field.ErrorList{field.Required(fldPath, "")}
-	}
-	return field.ErrorList{field.NotSupported(fldPath, pp, []corev1.PullPolicy{corev1.PullAlways, corev1.PullIfNotPresent, corev1.PullNever})}
+	return validateRequiredEnum(pp, []corev1.PullPolicy{corev1.PullAlways, corev1.PullIfNotPresent, corev1.PullNever}, fldPath)
 }
 
 func validateTerminationMessage(c *corev1.Container, p *field.Path) field.ErrorList {
@@ -126,13 +120,7 @@ func isSidecar(c *corev1.Container) bool {
 }
 
 func validateProtocol(proto corev1.Protocol, fldPath *field.Path) field.ErrorList {
-	switch proto {
-	case corev1.ProtocolTCP, corev1.ProtocolUDP, corev1.ProtocolSCTP:
-		return nil
-	case "":
-		return field.ErrorList{field.Required(fldPath, "")}
-	}
-	return field.ErrorList{field.NotSupported(fldPath, proto, []corev1.Protocol{corev1.ProtocolSCTP, corev1.ProtocolTCP, corev1.ProtocolUDP})}
+	return validateRequiredEnum(proto, []corev1.Protocol{corev1.ProtocolSCTP, corev1.ProtocolTCP, corev1.ProtocolUDP}, fldPath)
 }
 
 // validatePortNumber requires a port in 1..65535.

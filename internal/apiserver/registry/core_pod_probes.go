@@ -62,30 +62,33 @@ func validateProbe(probe *corev1.Probe, mustSucceedOnce bool, fldPath *field.Pat
 // validateProbeHandler requires exactly one of exec, httpGet, tcpSocket and
 // grpc.
 func validateProbeHandler(h *corev1.ProbeHandler, fldPath *field.Path) field.ErrorList {
-	set := setSources(h)
-	switch {
-	case len(set) == 0:
-		return field.ErrorList{field.Required(fldPath, "must specify a handler type")}
-	case len(set) > 1:
-		return field.ErrorList{field.Forbidden(fldPath.Child(set[1]), "may not specify more than 1 handler type")}
+	if errs := validateOneHandler(h, fldPath); errs != nil {
+		return errs
 	}
-	switch {
-	case h.Exec != nil:
-		return validateExec(h.Exec, fldPath.Child("exec"))
-	case h.HTTPGet != nil:
-		return validateHTTPGet(h.HTTPGet, fldPath.Child("httpGet"))
-	case h.TCPSocket != nil:
-		return validatePortOrName(h.TCPSocket.Port, fldPath.Child("tcpSocket", "port"))
-	case h.GRPC != nil:
+	if h.GRPC != nil {
 		return validatePortNumber(h.GRPC.Port, true, fldPath.Child("grpc", "port"))
 	}
-	return nil
+	return validateSharedHandler(h.Exec, h.HTTPGet, h.TCPSocket, fldPath)
 }
 
+// validateLifecycleHandler requires exactly one of exec, httpGet, tcpSocket
+// and sleep.
 func validateLifecycleHandler(h *corev1.LifecycleHandler, fldPath *field.Path) field.ErrorList {
 	if h == nil {
 		return nil
 	}
+	if errs := validateOneHandler(h, fldPath); errs != nil {
+		return errs
+	}
+	if h.Sleep != nil {
+		return apimachineryvalidation.ValidateNonnegativeField(h.Sleep.Seconds, fldPath.Child("sleep", "seconds"))
+	}
+	return validateSharedHandler(h.Exec, h.HTTPGet, h.TCPSocket, fldPath)
+}
+
+// validateOneHandler requires exactly one handler field of h (a
+// ProbeHandler or LifecycleHandler) to be set.
+func validateOneHandler(h any, fldPath *field.Path) field.ErrorList {
 	set := setSources(h)
 	switch {
 	case len(set) == 0:
@@ -93,15 +96,19 @@ func validateLifecycleHandler(h *corev1.LifecycleHandler, fldPath *field.Path) f
 	case len(set) > 1:
 		return field.ErrorList{field.Forbidden(fldPath.Child(set[1]), "may not specify more than 1 handler type")}
 	}
+	return nil
+}
+
+// validateSharedHandler checks the handler kinds probes and lifecycle hooks
+// have in common.
+func validateSharedHandler(exec *corev1.ExecAction, httpGet *corev1.HTTPGetAction, tcp *corev1.TCPSocketAction, fldPath *field.Path) field.ErrorList {
 	switch {
-	case h.Exec != nil:
-		return validateExec(h.Exec, fldPath.Child("exec"))
-	case h.HTTPGet != nil:
-		return validateHTTPGet(h.HTTPGet, fldPath.Child("httpGet"))
-	case h.TCPSocket != nil:
-		return validatePortOrName(h.TCPSocket.Port, fldPath.Child("tcpSocket", "port"))
-	case h.Sleep != nil:
-		return apimachineryvalidation.ValidateNonnegativeField(h.Sleep.Seconds, fldPath.Child("sleep", "seconds"))
+	case exec != nil:
+		return validateExec(exec, fldPath.Child("exec"))
+	case httpGet != nil:
+		return validateHTTPGet(httpGet, fldPath.Child("httpGet"))
+	case tcp != nil:
+		return validatePortOrName(tcp.Port, fldPath.Child("tcpSocket", "port"))
 	}
 	return nil
 }

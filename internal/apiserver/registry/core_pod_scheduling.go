@@ -21,13 +21,7 @@ func validateTaintEffect(effect corev1.TaintEffect, allowEmpty bool, fldPath *fi
 	if effect == "" && allowEmpty {
 		return nil
 	}
-	if effect == "" {
-		return field.ErrorList{field.Required(fldPath, "")}
-	}
-	if !sets.New(supportedTaintEffects()...).Has(effect) {
-		return field.ErrorList{field.NotSupported(fldPath, effect, supportedTaintEffects())}
-	}
-	return nil
+	return validateRequiredEnum(effect, supportedTaintEffects(), fldPath)
 }
 
 // validateTolerations checks pod tolerations.

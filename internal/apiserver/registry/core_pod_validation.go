@@ -42,13 +42,21 @@ func validatePodSpec(spec *corev1.PodSpec, _ *metav1.ObjectMeta, fldPath *field.
 }
 
 func validateRestartPolicy(rp corev1.RestartPolicy, fldPath *field.Path) field.ErrorList {
-	switch rp {
-	case corev1.RestartPolicyAlways, corev1.RestartPolicyOnFailure, corev1.RestartPolicyNever:
-		return nil
-	case "":
+	return validateRequiredEnum(rp, []corev1.RestartPolicy{corev1.RestartPolicyAlways, corev1.RestartPolicyOnFailure, corev1.RestartPolicyNever}, fldPath)
+}
+
+// validateRequiredEnum requires v to be set and one of allowed (listed in
+// the error in that order).
+func validateRequiredEnum[T ~string](v T, allowed []T, fldPath *field.Path) field.ErrorList {
+	if v == "" {
 		return field.ErrorList{field.Required(fldPath, "")}
 	}
-	return field.ErrorList{field.NotSupported(fldPath, rp, []corev1.RestartPolicy{corev1.RestartPolicyAlways, corev1.RestartPolicyOnFailure, corev1.RestartPolicyNever})}
+	for _, a := range allowed {
+		if v == a {
+			return nil
+		}
+	}
+	return field.ErrorList{field.NotSupported(fldPath, v, allowed)}
 }
 
 // validateSubdomainField checks an optional field that must be a DNS-1123
