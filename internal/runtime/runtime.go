@@ -43,6 +43,11 @@ type Runtime interface {
 	// ContainerStatus returns one container's state, times and exit code.
 	ContainerStatus(ctx context.Context, id string) (*ContainerStatus, error)
 
+	// ExecSync runs cmd in a running container and waits for it, up to
+	// timeout (0: no limit). A non-zero exit is not an error: it is in the
+	// result.
+	ExecSync(ctx context.Context, id string, cmd []string, timeout time.Duration) (*ExecResult, error)
+
 	// PullImage makes an image present and returns its reference (digest).
 	PullImage(ctx context.Context, image string) (string, error)
 	// ImageStatus returns the image, or nil if it is not present.
@@ -91,6 +96,20 @@ type PodSandboxConfig struct {
 	Metadata    PodSandboxMetadata
 	Hostname    string
 	HostNetwork bool
+	// LogDirectory is where the runtime writes the containers' logs
+	// (<LogDirectory>/<ContainerConfig.LogPath>).
+	LogDirectory string
+	// DNS is the resolv.conf the pod's containers see; nil keeps the
+	// runtime's default.
+	DNS *DNSConfig
+	// PortMappings are the pod's hostPorts.
+	PortMappings []PortMapping
+	// CgroupParent is the pod-level cgroup; "" lets the runtime choose.
+	CgroupParent string
+	// Sysctls are namespaced sysctls from the pod's securityContext.
+	Sysctls map[string]string
+	// Linux holds the pod-level security settings applied to the sandbox.
+	Security *SecurityContext
 	// Labels identify the pod to the agent; Annotations are the pod's.
 	Labels      map[string]string
 	Annotations map[string]string
@@ -136,6 +155,71 @@ type ContainerConfig struct {
 	WorkingDir  string
 	Labels      map[string]string
 	Annotations map[string]string
+	// Mounts are host paths bound into the container (volumes, prepared
+	// by the agent on the host).
+	Mounts []Mount
+	// LogPath is relative to the sandbox's LogDirectory.
+	LogPath string
+	// Resources are the container's cgroup limits; nil means none.
+	Resources *Resources
+	// Security is the container's effective security context; nil means
+	// the runtime's defaults.
+	Security *SecurityContext
+	// Stdin and TTY keep the container's stdin open and allocate a tty.
+	Stdin, TTY bool
+}
+
+// Mount binds a host path into a container.
+type Mount struct {
+	ContainerPath string
+	HostPath      string
+	ReadOnly      bool
+	// Propagation is "", "HostToContainer" or "Bidirectional".
+	Propagation string
+}
+
+// Resources are a container's Linux cgroup settings, already converted
+// from Kubernetes requests and limits (see CRI's LinuxContainerResources).
+type Resources struct {
+	CPUPeriod        int64 // microseconds; 0 = unset
+	CPUQuota         int64 // microseconds per period; 0 = unlimited
+	CPUShares        int64
+	MemoryLimitBytes int64 // 0 = unlimited
+	OOMScoreAdj      int64
+}
+
+// SecurityContext is a container's (or sandbox's) effective security
+// settings.
+type SecurityContext struct {
+	RunAsUser              *int64
+	RunAsGroup             *int64
+	SupplementalGroups     []int64
+	ReadOnlyRootFilesystem bool
+	Privileged             bool
+	AddCapabilities        []string
+	DropCapabilities       []string
+	NoNewPrivs             bool
+}
+
+// DNSConfig is a pod's resolv.conf.
+type DNSConfig struct {
+	Servers  []string
+	Searches []string
+	Options  []string
+}
+
+// PortMapping maps a host port to a container port.
+type PortMapping struct {
+	Protocol      string // TCP, UDP, SCTP
+	ContainerPort int32
+	HostPort      int32
+	HostIP        string
+}
+
+// ExecResult is what ExecSync returns.
+type ExecResult struct {
+	Stdout, Stderr []byte
+	ExitCode       int32
 }
 
 // Container is one container as listed.

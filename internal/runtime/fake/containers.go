@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"path"
 	"time"
 
 	"github.com/skiffkube/skiff/internal/runtime"
@@ -217,4 +218,26 @@ func (r *Runtime) NextChange() time.Time {
 		}
 	}
 	return next
+}
+
+// ExecSync implements runtime.Runtime. Commands are not run: a command
+// whose base name is "false" exits 1, "true" or anything else exits 0, so
+// exec probes can be exercised without processes. The container must be
+// running.
+func (r *Runtime) ExecSync(_ context.Context, id string, cmd []string, _ time.Duration) (*runtime.ExecResult, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c, ok := r.containers[id]
+	if !ok {
+		return nil, fmt.Errorf("container %s: %w", id, runtime.ErrNotFound)
+	}
+	r.refresh(c, r.clock.Now())
+	if c.State != runtime.ContainerRunning {
+		return nil, fmt.Errorf("container %s is not running", id)
+	}
+	res := &runtime.ExecResult{}
+	if len(cmd) > 0 && path.Base(cmd[0]) == "false" {
+		res.ExitCode = 1
+	}
+	return res, nil
 }
