@@ -26,6 +26,12 @@ type Config struct {
 	KubeconfigPath string
 	// ServiceCIDR is the range Service cluster IPs come from.
 	ServiceCIDR string
+	// ClusterCIDR is the pod network, split into one NodeCIDRMaskSize
+	// range per node by the node IPAM controller ("" disables it).
+	ClusterCIDR      string
+	NodeCIDRMaskSize int
+	// Controllers tunes the controller manager; zero values are defaults.
+	Controllers ControllerOptions
 	// DisableScheduler and DisableControllerManager leave those components
 	// to other processes (the API server alone, as for benchmarks or a
 	// split control plane).

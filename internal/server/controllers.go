@@ -3,18 +3,17 @@ package server
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"golang.org/x/sync/errgroup"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
 
-	"github.com/skiffkube/skiff/internal/controller/garbagecollector"
-	"github.com/skiffkube/skiff/internal/controller/namespace"
+	"github.com/skiffkube/skiff/internal/controller/kit"
+	"github.com/skiffkube/skiff/internal/leader"
 	"github.com/skiffkube/skiff/internal/scheduler"
 )
 
@@ -22,15 +21,70 @@ import (
 // caches to the handlers.
 const controllerResync = 10 * time.Minute
 
-// runControllers runs the controller manager: it builds the clients and the
-// shared informers, runs every controller against the API and blocks until
-// ctx is done, then stops them all.
+// ControllerOptions tunes the controller manager.
+type ControllerOptions struct {
+	// LeaseDuration, RenewDeadline and RetryPeriod time the leader
+	// election of the controller manager and scheduler; zero uses the
+	// defaults of internal/leader (10 s, 7 s, 2 s).
+	LeaseDuration, RenewDeadline, RetryPeriod time.Duration
+}
+
+// runControllers runs the scheduler and the controller manager, each under
+// leader election, until ctx is done.
 func runControllers(ctx context.Context, cfg *rest.Config, opts Config) error {
-	logger := opts.Logger
+	g, gctx := errgroup.WithContext(ctx)
+	if opts.DisableControllerManager {
+		opts.Logger.Info("controller manager disabled")
+	} else {
+		g.Go(func() error { return runControllerManager(gctx, cfg, opts) })
+	}
+	if opts.DisableScheduler {
+		opts.Logger.Info("scheduler disabled")
+	} else {
+		g.Go(func() error { return runScheduler(gctx, cfg, opts) })
+	}
+	return g.Wait()
+}
+
+// election is the leader election config for one component.
+func election(client kubernetes.Interface, name string, opts Config, logger *slog.Logger) leader.Config {
+	c := opts.Controllers
+	return leader.Config{
+		Client: client, Name: name, Logger: logger,
+		LeaseDuration: c.LeaseDuration, RenewDeadline: c.RenewDeadline, RetryPeriod: c.RetryPeriod,
+	}
+}
+
+// runScheduler schedules pods while holding the skiff-scheduler Lease.
+func runScheduler(ctx context.Context, cfg *rest.Config, opts Config) error {
+	// The scheduler has its own client: binds and status patches come in
+	// bursts of thousands.
+	sc := withAgent(cfg, "skiff-scheduler")
+	sc.QPS, sc.Burst = 5000, 10000
+	sc.ContentType = "application/vnd.kubernetes.protobuf"
+	sc.AcceptContentTypes = "application/vnd.kubernetes.protobuf,application/json"
+	cs, err := kubernetes.NewForConfig(sc)
+	if err != nil {
+		return fmt.Errorf("scheduler client: %w", err)
+	}
+	logger := opts.Logger.With("component", "scheduler")
+	return leader.Run(ctx, election(cs, "skiff-scheduler", opts, logger), func(lctx context.Context) error {
+		s, err := scheduler.New(scheduler.Config{Client: cs, Logger: logger})
+		if err != nil {
+			return err
+		}
+		return s.Run(lctx)
+	})
+}
+
+// runControllerManager runs every controller while holding the
+// skiff-controller-manager Lease. Each term gets fresh informers.
+func runControllerManager(ctx context.Context, cfg *rest.Config, opts Config) error {
 	cfg = withAgent(cfg, "skiff-controller-manager")
 	// Controllers issue bursts of requests (a namespace deletion lists
-	// every resource type); client-go's default of 5 QPS would throttle them.
-	cfg.QPS, cfg.Burst = 200, 400
+	// every resource type, a 1,000-replica ReplicaSet creates 1,000 pods);
+	// client-go's default of 5 QPS would throttle them.
+	cfg.QPS, cfg.Burst = 500, 1000
 	client, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return fmt.Errorf("controller manager client: %w", err)
@@ -39,47 +93,46 @@ func runControllers(ctx context.Context, cfg *rest.Config, opts Config) error {
 	if err != nil {
 		return fmt.Errorf("controller manager metadata client: %w", err)
 	}
-	factory := informers.NewSharedInformerFactory(client, controllerResync)
-	namespaces, err := namespace.NewController(namespace.Config{
-		Client:   client,
-		Metadata: meta,
-		Discover: func() ([]*metav1.APIResourceList, error) {
-			return discovery.ServerPreferredNamespacedResources(client.Discovery())
-		},
-		Namespaces: factory.Core().V1().Namespaces(),
-		Logger:     logger.With("controller", "namespace"),
+	logger := opts.Logger.With("component", "controller-manager")
+	return leader.Run(ctx, election(client, "skiff-controller-manager", opts, logger), func(lctx context.Context) error {
+		return runControllerTerm(lctx, controllerClients{rest: cfg, client: client, meta: meta}, opts, logger)
 	})
+}
+
+// controllerClients are the clients every controller shares.
+type controllerClients struct {
+	rest   *rest.Config
+	client kubernetes.Interface
+	meta   metadata.Interface
+}
+
+// runnable is a controller ready to run with a number of workers.
+type runnable struct {
+	name    string
+	workers int
+	run     func(ctx context.Context, workers int) error
+}
+
+// runControllerTerm builds the controllers over one shared informer
+// factory and runs them until ctx ends.
+func runControllerTerm(ctx context.Context, cc controllerClients, opts Config, logger *slog.Logger) error {
+	factory := informers.NewSharedInformerFactory(cc.client, controllerResync)
+	defer factory.Shutdown() // runs after the controllers stopped: waits for the informers
+	recorder, stopRecorder := kit.NewRecorder(ctx, cc.client, "skiff-controller-manager")
+	defer stopRecorder()
+	controllers, err := buildControllers(factory, cc, opts, recorder, logger)
 	if err != nil {
 		return err
 	}
-
 	g, gctx := errgroup.WithContext(ctx)
-	defer factory.Shutdown() // runs after g.Wait: waits for the informers to stop
 	factory.Start(gctx.Done())
-	if opts.DisableControllerManager {
-		logger.Info("controller manager disabled")
-	} else {
-		g.Go(func() error { return namespaces.Run(gctx, 2) })
+	for _, c := range controllers {
 		g.Go(func() error {
-			return garbagecollector.Run(gctx, garbagecollector.Config{Metadata: meta, Discover: garbagecollector.DiscoverWith(client.Discovery()), Logger: logger.With("controller", "garbagecollector")}, 4)
+			if err := c.run(gctx, c.workers); err != nil {
+				return fmt.Errorf("%s controller: %w", c.name, err)
+			}
+			return nil
 		})
 	}
-	if opts.DisableScheduler {
-		logger.Info("scheduler disabled")
-		return g.Wait()
-	}
-	g.Go(func() error {
-		// The scheduler has its own client: binds and status patches come in
-		// bursts of thousands.
-		sc := withAgent(cfg, "skiff-scheduler")
-		sc.QPS, sc.Burst = 5000, 10000
-		sc.ContentType = "application/vnd.kubernetes.protobuf"
-		sc.AcceptContentTypes = "application/vnd.kubernetes.protobuf,application/json"
-		cs, err := kubernetes.NewForConfig(sc)
-		if err != nil {
-			return fmt.Errorf("scheduler client: %w", err)
-		}
-		return scheduler.RunWithLeaderElection(gctx, scheduler.Config{Client: cs, Logger: logger.With("component", "scheduler")}, scheduler.LeaderConfig{})
-	})
 	return g.Wait()
 }

@@ -1,0 +1,90 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/tools/record"
+
+	"github.com/skiffkube/skiff/internal/controller/endpoints"
+	"github.com/skiffkube/skiff/internal/controller/garbagecollector"
+	"github.com/skiffkube/skiff/internal/controller/namespace"
+	"github.com/skiffkube/skiff/internal/controller/nodeipam"
+	"github.com/skiffkube/skiff/internal/controller/rootcacert"
+	"github.com/skiffkube/skiff/internal/controller/serviceaccount"
+)
+
+// buildControllers constructs every controller of the controller manager
+// over the shared informer factory. Constructors only register informer
+// handlers; nothing runs until the caller starts the factory and the
+// controllers.
+func buildControllers(f informers.SharedInformerFactory, cc controllerClients, opts Config, rec record.EventRecorder, logger *slog.Logger) ([]runnable, error) {
+	core := f.Core().V1()
+	var out []runnable
+	add := func(name string, workers int, run func(ctx context.Context, workers int) error) {
+		out = append(out, runnable{name: name, workers: workers, run: run})
+	}
+	log := func(name string) *slog.Logger { return logger.With("controller", name) }
+
+	ns, err := namespace.NewController(namespace.Config{
+		Client:   cc.client,
+		Metadata: cc.meta,
+		Discover: func() ([]*metav1.APIResourceList, error) {
+			return discovery.ServerPreferredNamespacedResources(cc.client.Discovery())
+		},
+		Namespaces: core.Namespaces(),
+		Logger:     log("namespace"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	add("namespace", 2, ns.Run)
+
+	gcConfig := garbagecollector.Config{Metadata: cc.meta, Discover: garbagecollector.DiscoverWith(cc.client.Discovery()), Logger: log("garbagecollector")}
+	add("garbagecollector", 4, func(ctx context.Context, workers int) error { return garbagecollector.Run(ctx, gcConfig, workers) })
+
+	sa, err := serviceaccount.New(serviceaccount.Config{Client: cc.client, Namespaces: core.Namespaces(), ServiceAccounts: core.ServiceAccounts(), Logger: log("serviceaccount")})
+	if err != nil {
+		return nil, err
+	}
+	add("serviceaccount", 2, sa.Run)
+
+	if ca := cc.rest.TLSClientConfig.CAData; len(ca) > 0 {
+		rc, err := rootcacert.New(rootcacert.Config{Client: cc.client, CA: ca, Namespaces: core.Namespaces(), ConfigMaps: core.ConfigMaps(), Logger: log("root-ca-cert-publisher")})
+		if err != nil {
+			return nil, err
+		}
+		add("root-ca-cert-publisher", 2, rc.Run)
+	}
+
+	eps, err := endpoints.NewEndpoints(endpoints.EndpointsConfig{Client: cc.client, Services: core.Services(), Pods: core.Pods(), Endpoints: core.Endpoints(), Logger: log("endpoints")})
+	if err != nil {
+		return nil, err
+	}
+	add("endpoints", 4, eps.Run)
+	slices, err := endpoints.NewSlices(endpoints.SlicesConfig{Client: cc.client, Services: core.Services(), Pods: core.Pods(), Nodes: core.Nodes(),
+		EndpointSlices: f.Discovery().V1().EndpointSlices(), Logger: log("endpointslice")})
+	if err != nil {
+		return nil, err
+	}
+	add("endpointslice", 4, slices.Run)
+	mirror, err := endpoints.NewMirror(endpoints.MirrorConfig{Client: cc.client, Services: core.Services(), Endpoints: core.Endpoints(),
+		EndpointSlices: f.Discovery().V1().EndpointSlices(), Logger: log("endpointslice-mirroring")})
+	if err != nil {
+		return nil, err
+	}
+	add("endpointslice-mirroring", 2, mirror.Run)
+
+	if opts.ClusterCIDR != "" {
+		ipam, err := nodeipam.New(nodeipam.Config{Client: cc.client, ClusterCIDR: opts.ClusterCIDR, NodeMaskSize: opts.NodeCIDRMaskSize, Nodes: core.Nodes(), Recorder: rec, Logger: log("node-ipam")})
+		if err != nil {
+			return nil, fmt.Errorf("node IPAM: %w", err)
+		}
+		add("node-ipam", 1, ipam.Run)
+	}
+	return out, nil
+}

@@ -1,0 +1,229 @@
+package server_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/skiffkube/skiff/internal/server"
+	"github.com/skiffkube/skiff/internal/server/servertest"
+)
+
+// TestNamespaceDefaults checks the controllers that furnish every
+// namespace: the default ServiceAccount and the kube-root-ca.crt ConfigMap,
+// both recreated after deletion.
+func TestNamespaceDefaults(t *testing.T) {
+	ctx := context.Background()
+	cs := fixture.cs
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "furnished"}}
+	if _, err := cs.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cs.CoreV1().Namespaces().Delete(ctx, ns.Name, metav1.DeleteOptions{}) })
+	waitFor := func(what string, get func() error) {
+		t.Helper()
+		err := wait.PollUntilContextTimeout(ctx, 50*time.Millisecond, 10*time.Second, true, func(context.Context) (bool, error) {
+			return get() == nil, nil
+		})
+		if err != nil {
+			t.Fatalf("%s never appeared", what)
+		}
+	}
+	getSA := func() error {
+		_, err := cs.CoreV1().ServiceAccounts(ns.Name).Get(ctx, "default", metav1.GetOptions{})
+		return err
+	}
+	getCM := func() error {
+		cm, err := cs.CoreV1().ConfigMaps(ns.Name).Get(ctx, "kube-root-ca.crt", metav1.GetOptions{})
+		if err == nil && string(cm.Data["ca.crt"]) != string(fixture.cfg.TLSClientConfig.CAData) {
+			t.Fatalf("kube-root-ca.crt holds %q, want the cluster CA", cm.Data["ca.crt"])
+		}
+		return err
+	}
+	waitFor("default ServiceAccount", getSA)
+	waitFor("kube-root-ca.crt", getCM)
+	if err := cs.CoreV1().ServiceAccounts(ns.Name).Delete(ctx, "default", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := cs.CoreV1().ConfigMaps(ns.Name).Delete(ctx, "kube-root-ca.crt", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("recreated default ServiceAccount", getSA)
+	waitFor("recreated kube-root-ca.crt", getCM)
+}
+
+// TestNodePodCIDRs checks that nodes get distinct pod CIDRs from the
+// cluster CIDR, and that a node keeps the one it registered with.
+func TestNodePodCIDRs(t *testing.T) {
+	srv := servertest.Start(t, func(c *server.Config) {
+		c.DisableScheduler = true
+		c.ClusterCIDR = "10.244.0.0/22"
+	})
+	cs := kubernetes.NewForConfigOrDie(srv.AdminConfig())
+	ctx := context.Background()
+	mk := func(name, cidr string) {
+		n := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: corev1.NodeSpec{PodCIDR: cidr}}
+		if cidr != "" {
+			n.Spec.PodCIDRs = []string{cidr}
+		}
+		if _, err := cs.CoreV1().Nodes().Create(ctx, n, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mk("preset", "10.244.0.0/24")
+	mk("a", "")
+	mk("b", "")
+	got := map[string]string{}
+	err := wait.PollUntilContextTimeout(ctx, 50*time.Millisecond, 10*time.Second, true, func(context.Context) (bool, error) {
+		for _, name := range []string{"preset", "a", "b"} {
+			n, err := cs.CoreV1().Nodes().Get(ctx, name, metav1.GetOptions{})
+			if err != nil || n.Spec.PodCIDR == "" {
+				return false, nil
+			}
+			got[name] = n.Spec.PodCIDR
+		}
+		return true, nil
+	})
+	if err != nil {
+		t.Fatalf("pod CIDRs not assigned: %v", got)
+	}
+	if got["preset"] != "10.244.0.0/24" || got["a"] == got["b"] || got["a"] == got["preset"] || got["b"] == got["preset"] {
+		t.Fatalf("pod CIDRs %v: want distinct, preset kept", got)
+	}
+}
+
+// TestServiceEndpoints checks that a Service's Endpoints and EndpointSlices
+// follow its pods' readiness, and that a selectorless Service's Endpoints
+// are mirrored into a slice.
+func TestServiceEndpoints(t *testing.T) {
+	ctx := context.Background()
+	cs := fixture.cs
+	ns := createNamespace(t, "svc-endpoints")
+	svc := &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Name: "web"},
+		Spec: corev1.ServiceSpec{Selector: map[string]string{"app": "web"},
+			Ports: []corev1.ServicePort{{Name: "http", Port: 80, TargetPort: intstr.FromString("http")}}},
+	}
+	if _, err := cs.CoreV1().Services(ns).Create(ctx, svc, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for i, ip := range []string{"10.244.0.10", "10.244.0.11"} {
+		p := &corev1.Pod{
+			ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("web-%d", i), Labels: map[string]string{"app": "web"}},
+			Spec: corev1.PodSpec{NodeName: "node-a", Containers: []corev1.Container{{Name: "c", Image: "x",
+				Ports: []corev1.ContainerPort{{Name: "http", ContainerPort: 8080}}}}},
+		}
+		p, err := cs.CoreV1().Pods(ns).Create(ctx, p, metav1.CreateOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		setPodReady(t, ns, p.Name, ip, i == 0)
+	}
+	waitEndpoints := func(what string, wantReady, wantNotReady string) {
+		t.Helper()
+		var last string
+		err := wait.PollUntilContextTimeout(ctx, 50*time.Millisecond, 10*time.Second, true, func(context.Context) (bool, error) {
+			ep, err := cs.CoreV1().Endpoints(ns).Get(ctx, "web", metav1.GetOptions{})
+			if err != nil {
+				return false, nil
+			}
+			sl, err := cs.DiscoveryV1().EndpointSlices(ns).List(ctx, metav1.ListOptions{LabelSelector: "kubernetes.io/service-name=web"})
+			if err != nil {
+				return false, nil
+			}
+			last = summarize(ep, sl.Items)
+			return last == fmt.Sprintf("ep ready=%s notready=%s port=8080 | slices ready=%s notready=%s", wantReady, wantNotReady, wantReady, wantNotReady), nil
+		})
+		if err != nil {
+			t.Fatalf("%s: last seen %q", what, last)
+		}
+	}
+	waitEndpoints("initial", "[10.244.0.10]", "[10.244.0.11]")
+	setPodReady(t, ns, "web-1", "10.244.0.11", true)
+	waitEndpoints("after web-1 ready", "[10.244.0.10 10.244.0.11]", "[]")
+
+	manual := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "db"}, Spec: corev1.ServiceSpec{Ports: []corev1.ServicePort{{Port: 5432}}}}
+	if _, err := cs.CoreV1().Services(ns).Create(ctx, manual, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	ep := &corev1.Endpoints{ObjectMeta: metav1.ObjectMeta{Name: "db"}, Subsets: []corev1.EndpointSubset{{
+		Addresses: []corev1.EndpointAddress{{IP: "192.168.5.5"}}, Ports: []corev1.EndpointPort{{Port: 5432, Protocol: corev1.ProtocolTCP}}}}}
+	if _, err := cs.CoreV1().Endpoints(ns).Create(ctx, ep, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	err := wait.PollUntilContextTimeout(ctx, 50*time.Millisecond, 10*time.Second, true, func(context.Context) (bool, error) {
+		sl, err := cs.DiscoveryV1().EndpointSlices(ns).List(ctx, metav1.ListOptions{LabelSelector: "kubernetes.io/service-name=db,endpointslice.kubernetes.io/managed-by=endpointslicemirroring-controller.k8s.io"})
+		return err == nil && len(sl.Items) == 1 && len(sl.Items[0].Endpoints) == 1 && sl.Items[0].Endpoints[0].Addresses[0] == "192.168.5.5", nil
+	})
+	if err != nil {
+		t.Fatal("selectorless Service's Endpoints were not mirrored")
+	}
+}
+
+func createNamespace(t *testing.T, name string) string {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := fixture.cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { fixture.cs.CoreV1().Namespaces().Delete(ctx, name, metav1.DeleteOptions{}) })
+	return name
+}
+
+// setPodReady writes the status a kubelet would: Running with an IP and
+// the Ready condition.
+func setPodReady(t *testing.T, ns, name, ip string, ready bool) {
+	t.Helper()
+	ctx := context.Background()
+	p, err := fixture.cs.CoreV1().Pods(ns).Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := corev1.ConditionFalse
+	if ready {
+		st = corev1.ConditionTrue
+	}
+	p.Status.Phase, p.Status.PodIP, p.Status.PodIPs = corev1.PodRunning, ip, []corev1.PodIP{{IP: ip}}
+	p.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodReady, Status: st}}
+	if _, err := fixture.cs.CoreV1().Pods(ns).UpdateStatus(ctx, p, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func summarize(ep *corev1.Endpoints, sl []discoveryv1.EndpointSlice) string {
+	var ready, notReady []string
+	port := int32(0)
+	for _, s := range ep.Subsets {
+		for _, a := range s.Addresses {
+			ready = append(ready, a.IP)
+		}
+		for _, a := range s.NotReadyAddresses {
+			notReady = append(notReady, a.IP)
+		}
+		for _, p := range s.Ports {
+			port = p.Port
+		}
+	}
+	var sready, snot []string
+	for _, s := range sl {
+		for _, e := range s.Endpoints {
+			if *e.Conditions.Ready {
+				sready = append(sready, e.Addresses[0])
+			} else {
+				snot = append(snot, e.Addresses[0])
+			}
+		}
+	}
+	slices.Sort(sready)
+	slices.Sort(snot)
+	return fmt.Sprintf("ep ready=%v notready=%v port=%d | slices ready=%v notready=%v", ready, notReady, port, sready, snot)
+}
