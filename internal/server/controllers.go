@@ -27,6 +27,12 @@ type ControllerOptions struct {
 	// election of the controller manager and scheduler; zero uses the
 	// defaults of internal/leader (10 s, 7 s, 2 s).
 	LeaseDuration, RenewDeadline, RetryPeriod time.Duration
+	// NodeMonitorGracePeriod is how long a node may stay silent before it
+	// is marked unknown (50 s); NodeMonitorPeriod how often nodes are
+	// checked (5 s); NodeEvictionRate how many nodes per second may get a
+	// NoExecute taint (0.1).
+	NodeMonitorGracePeriod, NodeMonitorPeriod time.Duration
+	NodeEvictionRate                          float32
 }
 
 // runControllers runs the scheduler and the controller manager, each under

@@ -14,6 +14,7 @@ import (
 	"github.com/skiffkube/skiff/internal/controller/garbagecollector"
 	"github.com/skiffkube/skiff/internal/controller/namespace"
 	"github.com/skiffkube/skiff/internal/controller/nodeipam"
+	"github.com/skiffkube/skiff/internal/controller/nodelifecycle"
 	"github.com/skiffkube/skiff/internal/controller/rootcacert"
 	"github.com/skiffkube/skiff/internal/controller/serviceaccount"
 )
@@ -78,6 +79,16 @@ func buildControllers(f informers.SharedInformerFactory, cc controllerClients, o
 		return nil, err
 	}
 	add("endpointslice-mirroring", 2, mirror.Run)
+
+	lifecycle, err := nodelifecycle.New(nodelifecycle.Config{
+		Client: cc.client, Nodes: core.Nodes(), Leases: f.Coordination().V1().Leases(), Pods: core.Pods(),
+		GracePeriod: opts.Controllers.NodeMonitorGracePeriod, MonitorPeriod: opts.Controllers.NodeMonitorPeriod,
+		EvictionRate: opts.Controllers.NodeEvictionRate, Recorder: rec, Logger: log("node-lifecycle"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	add("node-lifecycle", 2, lifecycle.Run)
 
 	if opts.ClusterCIDR != "" {
 		ipam, err := nodeipam.New(nodeipam.Config{Client: cc.client, ClusterCIDR: opts.ClusterCIDR, NodeMaskSize: opts.NodeCIDRMaskSize, Nodes: core.Nodes(), Recorder: rec, Logger: log("node-ipam")})

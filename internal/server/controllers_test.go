@@ -9,10 +9,12 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/utils/ptr"
 
 	"github.com/skiffkube/skiff/internal/server"
 	"github.com/skiffkube/skiff/internal/server/servertest"
@@ -226,4 +228,81 @@ func summarize(ep *corev1.Endpoints, sl []discoveryv1.EndpointSlice) string {
 	slices.Sort(sready)
 	slices.Sort(snot)
 	return fmt.Sprintf("ep ready=%v notready=%v port=%d | slices ready=%v notready=%v", ready, notReady, port, sready, snot)
+}
+
+// TestNodeDeath lets a node fall silent: it turns Unknown, gets the
+// unreachable taints, its pods are marked not ready, an intolerant pod is
+// evicted at once and a pod tolerating the taint for 2 s after that.
+func TestNodeDeath(t *testing.T) {
+	srv := servertest.Start(t, func(c *server.Config) {
+		c.DisableScheduler = true
+		c.Controllers.NodeMonitorGracePeriod = 2 * time.Second
+		c.Controllers.NodeMonitorPeriod = 200 * time.Millisecond
+	})
+	cs := kubernetes.NewForConfigOrDie(srv.AdminConfig())
+	ctx := context.Background()
+	n := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "dying"}}
+	n, err := cs.CoreV1().Nodes().Create(ctx, n, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.Status.Conditions = []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue, LastHeartbeatTime: metav1.Now(), Reason: "KubeletReady"}}
+	if _, err := cs.CoreV1().Nodes().UpdateStatus(ctx, n, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	mkPod := func(name string, tols []corev1.Toleration) {
+		p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: corev1.PodSpec{NodeName: "dying", Tolerations: tols,
+			Containers: []corev1.Container{{Name: "c", Image: "x"}}}}
+		p, err := cs.CoreV1().Pods("default").Create(ctx, p, metav1.CreateOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.Status.Phase = corev1.PodRunning
+		p.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}}
+		if _, err := cs.CoreV1().Pods("default").UpdateStatus(ctx, p, metav1.UpdateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mkPod("intolerant", nil)
+	mkPod("patient", []corev1.Toleration{{Key: corev1.TaintNodeUnreachable, Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoExecute, TolerationSeconds: ptr.To[int64](2)}})
+	mkPod("loyal", []corev1.Toleration{{Key: corev1.TaintNodeUnreachable, Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoExecute}})
+	start := time.Now()
+	gone := map[string]time.Duration{}
+	err = wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 20*time.Second, true, func(context.Context) (bool, error) {
+		for _, name := range []string{"intolerant", "patient"} {
+			if _, ok := gone[name]; ok {
+				continue
+			}
+			if p, err := cs.CoreV1().Pods("default").Get(ctx, name, metav1.GetOptions{}); apierrors.IsNotFound(err) || err == nil && p.DeletionTimestamp != nil {
+				gone[name] = time.Since(start)
+			}
+		}
+		return len(gone) == 2, nil
+	})
+	if err != nil {
+		t.Fatalf("evictions incomplete: %v", gone)
+	}
+	if gone["patient"]-gone["intolerant"] < 1500*time.Millisecond {
+		t.Errorf("patient pod evicted %s after the intolerant one, want about 2 s", gone["patient"]-gone["intolerant"])
+	}
+	n, err = cs.CoreV1().Nodes().Get(ctx, "dying", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var taints []string
+	for _, tt := range n.Spec.Taints {
+		taints = append(taints, tt.Key+":"+string(tt.Effect))
+	}
+	if fmt.Sprint(taints) != "[node.kubernetes.io/unreachable:NoSchedule node.kubernetes.io/unreachable:NoExecute]" {
+		t.Errorf("taints %v", taints)
+	}
+	loyal, err := cs.CoreV1().Pods("default").Get(ctx, "loyal", metav1.GetOptions{})
+	if err != nil || loyal.DeletionTimestamp != nil {
+		t.Fatalf("the pod tolerating forever was evicted: %v", err)
+	}
+	for _, c := range loyal.Status.Conditions {
+		if c.Type == corev1.PodReady && c.Status != corev1.ConditionFalse {
+			t.Errorf("pod on the dead node still Ready=%s", c.Status)
+		}
+	}
 }
