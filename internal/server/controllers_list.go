@@ -10,6 +10,7 @@ import (
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/tools/record"
 
+	"github.com/skiffkube/skiff/internal/controller/disruption"
 	"github.com/skiffkube/skiff/internal/controller/endpoints"
 	"github.com/skiffkube/skiff/internal/controller/garbagecollector"
 	"github.com/skiffkube/skiff/internal/controller/namespace"
@@ -89,6 +90,17 @@ func buildControllers(f informers.SharedInformerFactory, cc controllerClients, o
 		return nil, err
 	}
 	add("node-lifecycle", 2, lifecycle.Run)
+
+	apps := f.Apps().V1()
+	pdb, err := disruption.New(disruption.Config{
+		Client: cc.client, Budgets: f.Policy().V1().PodDisruptionBudgets(), Pods: core.Pods(), ReplicaSets: apps.ReplicaSets(),
+		Deployments: apps.Deployments(), StatefulSets: apps.StatefulSets(), ReplicationControllers: core.ReplicationControllers(),
+		Recorder: rec, Logger: log("disruption"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	add("disruption", 2, pdb.Run)
 
 	if opts.ClusterCIDR != "" {
 		ipam, err := nodeipam.New(nodeipam.Config{Client: cc.client, ClusterCIDR: opts.ClusterCIDR, NodeMaskSize: opts.NodeCIDRMaskSize, Nodes: core.Nodes(), Recorder: rec, Logger: log("node-ipam")})

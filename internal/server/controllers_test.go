@@ -9,6 +9,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
@@ -304,5 +305,38 @@ func TestNodeDeath(t *testing.T) {
 		if c.Type == corev1.PodReady && c.Status != corev1.ConditionFalse {
 			t.Errorf("pod on the dead node still Ready=%s", c.Status)
 		}
+	}
+}
+
+// TestDisruptionBudgetStatus checks that a budget's status counts the
+// ready pods it selects.
+func TestDisruptionBudgetStatus(t *testing.T) {
+	ctx := context.Background()
+	cs := fixture.cs
+	ns := createNamespace(t, "pdb-status")
+	for i := range 3 {
+		p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("db-%d", i), Labels: map[string]string{"app": "db"}},
+			Spec: corev1.PodSpec{NodeName: "node-a", Containers: []corev1.Container{{Name: "c", Image: "x"}}}}
+		if _, err := cs.CoreV1().Pods(ns).Create(ctx, p, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		setPodReady(t, ns, p.Name, fmt.Sprintf("10.244.1.%d", i+1), i < 2)
+	}
+	pdb := &policyv1.PodDisruptionBudget{ObjectMeta: metav1.ObjectMeta{Name: "db"}, Spec: policyv1.PodDisruptionBudgetSpec{
+		MinAvailable: ptr.To(intstr.FromInt32(1)), Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "db"}}}}
+	if _, err := cs.PolicyV1().PodDisruptionBudgets(ns).Create(ctx, pdb, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	var last policyv1.PodDisruptionBudgetStatus
+	err := wait.PollUntilContextTimeout(ctx, 50*time.Millisecond, 10*time.Second, true, func(context.Context) (bool, error) {
+		got, err := cs.PolicyV1().PodDisruptionBudgets(ns).Get(ctx, "db", metav1.GetOptions{})
+		if err != nil {
+			return false, nil
+		}
+		last = got.Status
+		return last.ObservedGeneration == got.Generation && last.CurrentHealthy == 2 && last.DesiredHealthy == 1 && last.DisruptionsAllowed == 1 && last.ExpectedPods == 3, nil
+	})
+	if err != nil {
+		t.Fatalf("budget status %+v: want healthy 2, desired 1, allowed 1, expected 3", last)
 	}
 }
