@@ -16,6 +16,7 @@ import (
 	"github.com/skiffkube/skiff/internal/controller/namespace"
 	"github.com/skiffkube/skiff/internal/controller/nodeipam"
 	"github.com/skiffkube/skiff/internal/controller/nodelifecycle"
+	"github.com/skiffkube/skiff/internal/controller/resourcequota"
 	"github.com/skiffkube/skiff/internal/controller/rootcacert"
 	"github.com/skiffkube/skiff/internal/controller/serviceaccount"
 )
@@ -101,6 +102,15 @@ func buildControllers(f informers.SharedInformerFactory, cc controllerClients, o
 		return nil, err
 	}
 	add("disruption", 2, pdb.Run)
+
+	quota, err := resourcequota.New(resourcequota.Config{
+		Client: cc.client, Quotas: core.ResourceQuotas(), Pods: core.Pods(), Services: core.Services(), ConfigMaps: core.ConfigMaps(),
+		Secrets: core.Secrets(), Claims: core.PersistentVolumeClaims(), ReplicationControllers: core.ReplicationControllers(), Logger: log("resourcequota"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	add("resourcequota", 2, quota.Run)
 
 	if opts.ClusterCIDR != "" {
 		ipam, err := nodeipam.New(nodeipam.Config{Client: cc.client, ClusterCIDR: opts.ClusterCIDR, NodeMaskSize: opts.NodeCIDRMaskSize, Nodes: core.Nodes(), Recorder: rec, Logger: log("node-ipam")})

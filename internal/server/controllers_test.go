@@ -11,6 +11,7 @@ import (
 	discoveryv1 "k8s.io/api/discovery/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/apimachinery/pkg/util/wait"
@@ -339,4 +340,48 @@ func TestDisruptionBudgetStatus(t *testing.T) {
 	if err != nil {
 		t.Fatalf("budget status %+v: want healthy 2, desired 1, allowed 1, expected 3", last)
 	}
+}
+
+// TestResourceQuotaUsage checks that a quota's status reports the
+// namespace's usage and follows changes.
+func TestResourceQuotaUsage(t *testing.T) {
+	ctx := context.Background()
+	cs := fixture.cs
+	ns := createNamespace(t, "quota-usage")
+	q := &corev1.ResourceQuota{ObjectMeta: metav1.ObjectMeta{Name: "q"}, Spec: corev1.ResourceQuotaSpec{Hard: corev1.ResourceList{
+		"pods": resource.MustParse("10"), "requests.cpu": resource.MustParse("4"), "configmaps": resource.MustParse("10"),
+	}}}
+	if _, err := cs.CoreV1().ResourceQuotas(ns).Create(ctx, q, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("p%d", i)}, Spec: corev1.PodSpec{Containers: []corev1.Container{{
+			Name: "c", Image: "x", Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("250m")}}}}}}
+		if _, err := cs.CoreV1().Pods(ns).Create(ctx, p, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := func(pods, cpu string) {
+		t.Helper()
+		var last corev1.ResourceQuotaStatus
+		err := wait.PollUntilContextTimeout(ctx, 50*time.Millisecond, 10*time.Second, true, func(context.Context) (bool, error) {
+			got, err := cs.CoreV1().ResourceQuotas(ns).Get(ctx, "q", metav1.GetOptions{})
+			if err != nil {
+				return false, nil
+			}
+			last = got.Status
+			p, c := last.Used["pods"], last.Used["requests.cpu"]
+			// configmaps: kube-root-ca.crt, published by its controller.
+			cm := last.Used["configmaps"]
+			return p.Cmp(resource.MustParse(pods)) == 0 && c.Cmp(resource.MustParse(cpu)) == 0 && cm.Value() == 1, nil
+		})
+		if err != nil {
+			t.Fatalf("quota used %v, want pods=%s requests.cpu=%s configmaps=1", last.Used, pods, cpu)
+		}
+	}
+	want("2", "500m")
+	if err := cs.CoreV1().Pods(ns).Delete(ctx, "p0", metav1.DeleteOptions{GracePeriodSeconds: ptr.To[int64](0)}); err != nil {
+		t.Fatal(err)
+	}
+	want("1", "250m")
 }
