@@ -60,9 +60,35 @@ type Config struct {
 	// (10 s, 5 min).
 	BackoffInitial time.Duration
 	BackoffMax     time.Duration
+	// DataDir holds the pods' volumes (<DataDir>/pods/<uid>/volumes/...)
+	// and logs (<DataDir>/logs/<namespace>_<name>_<uid>/...);
+	// DefaultDataDir when empty. Nothing is written there for pods
+	// without volumes. When set, it must belong to this agent alone: at
+	// start the agent removes what it finds there of pods that are not
+	// its own (when empty, several agents may share the default).
+	DataDir string
+	// ClusterDNS are the cluster DNS server addresses pods with the
+	// ClusterFirst policy use; with none, they fall back to Default.
+	ClusterDNS []string
+	// ClusterDomain is the cluster's DNS domain (cluster.local).
+	ClusterDomain string
+	// ResolvConf is the node's resolv.conf, for the Default DNS policy
+	// (/etc/resolv.conf); it is read once, when first needed.
+	ResolvConf string
+	// DisableEvents turns off the Events the agent writes about pods
+	// (Pulling, Started, Killing, ...).
+	DisableEvents bool
 	// Logger receives the agent's logs; nil discards them.
 	Logger *slog.Logger
 }
+
+// DefaultDataDir is the agent's data directory when Config.DataDir is
+// empty.
+const DefaultDataDir = "/var/lib/skiff/agent"
+
+// DefaultClusterDomain is the cluster's DNS domain when
+// Config.ClusterDomain is empty.
+const DefaultClusterDomain = "cluster.local"
 
 // Agent is one node's agent. Create it with New and call Run once.
 type Agent struct {
@@ -88,6 +114,30 @@ type Agent struct {
 	startErrs map[types.UID]map[string]StartError
 	// deleting are pods whose final delete was sent.
 	deleting map[types.UID]bool
+	// volumes are the host paths of each set-up pod's volumes by name;
+	// volumesAt is when they were last written (API-backed volumes are
+	// refreshed every volumeResync).
+	volumes   map[types.UID]map[string]string
+	volumesAt map[types.UID]time.Time
+	// svcCache holds Services per namespace for link variables.
+	svcCache map[string]serviceList
+	// hostDNS is the node's resolv.conf, read when first needed.
+	hostDNS     *runtime.DNSConfig
+	hostDNSRead bool
+	// scanned is set once leftover pod directories were looked at;
+	// leftovers are the pods found there that may need removing.
+	scanned   bool
+	leftovers map[types.UID]bool
+
+	// bg counts the background goroutines (events, probes, hooks,
+	// stops) started under runCtx; Run waits for them.
+	bg     sync.WaitGroup
+	runCtx context.Context
+	events *recorder
+	probes *prober
+	// mu guards stopping: containers being stopped in the background.
+	mu       sync.Mutex
+	stopping map[string]bool
 }
 
 // New checks the config, fills defaults and returns an agent.
@@ -95,14 +145,24 @@ func New(cfg Config) (*Agent, error) {
 	if cfg.NodeName == "" || cfg.Client == nil || cfg.Runtime == nil {
 		return nil, errors.New("agent: NodeName, Client and Runtime are required")
 	}
+	ownDir := cfg.DataDir != ""
 	cfg = cfg.withDefaults()
 	a := &Agent{
+		scanned:   !ownDir,
 		cfg:       cfg,
 		wake:      make(chan struct{}, 1),
 		podStatus: map[types.UID]*corev1.PodStatus{},
 		startErrs: map[types.UID]map[string]StartError{},
 		deleting:  map[types.UID]bool{},
+		volumes:   map[types.UID]map[string]string{},
+		volumesAt: map[types.UID]time.Time{},
+		svcCache:  map[string]serviceList{},
+		stopping:  map[string]bool{},
 	}
+	if !cfg.DisableEvents {
+		a.events = &recorder{client: cfg.Client, node: cfg.NodeName, clock: cfg.Clock, log: cfg.Logger, seen: map[types.UID]map[string]*seenEvent{}}
+	}
+	a.probes = newProber(a)
 	a.opts = Options{BackoffInitial: cfg.BackoffInitial, BackoffMax: cfg.BackoffMax, HostIP: cfg.NodeIP}.withDefaults()
 	a.store, a.informer = newPodInformer(cfg.Client, cfg.NodeName, a.signal)
 	return a, nil
@@ -144,6 +204,15 @@ func (c Config) withDefaults() Config {
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
+	if c.DataDir == "" {
+		c.DataDir = DefaultDataDir
+	}
+	if c.ClusterDomain == "" {
+		c.ClusterDomain = DefaultClusterDomain
+	}
+	if c.ResolvConf == "" {
+		c.ResolvConf = "/etc/resolv.conf"
+	}
 	return c
 }
 
@@ -174,8 +243,11 @@ func (a *Agent) Run(ctx context.Context) error {
 
 	var wg sync.WaitGroup
 	defer wg.Wait()
+	defer a.bg.Wait()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	a.runCtx = ctx
+	a.events.start(ctx, &a.bg)
 	wg.Add(1)
 	go func() {
 		defer wg.Done()

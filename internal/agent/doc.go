@@ -11,4 +11,13 @@
 // when it changes and finishes graceful deletions. One Agent holds one
 // informer and one loop goroutine, so hollow nodes (internal/sim) are this
 // same agent over the fake runtime, thousands to a process.
+//
+// Starting a container resolves its environment (package envvars), sets
+// up the pod's volumes under Config.DataDir (package volume) and converts
+// resources, security contexts, hostPorts, DNS policy and log paths
+// (spec.go, pure). Probes run on one goroutine per probed container
+// (prober.go) around the pure state machine of package probe; lifecycle
+// hooks and stops run in the background (hooks.go), and Events are
+// written by a writer that holds a goroutine only while events wait
+// (events.go). A pod without probes, hooks or volumes costs none of it.
 package agent

@@ -93,7 +93,13 @@ func (a *Agent) syncPods(ctx context.Context, log *slog.Logger) time.Time {
 			wake = now
 		}
 	}
+	a.probes.sync(desired, observed)
+	for _, k := range a.probes.kills() {
+		a.stopContainer(k.pod, k.pod.UID, k.id, observed, k.grace, k.message)
+	}
+	wake = earliest(wake, a.refreshVolumes(ctx, desired, now))
 	a.writeStatuses(ctx, desired, observed, now, log)
+	a.cleanupPods(desired, observed, log)
 	return earliest(wake, a.nextRelist(now, observed))
 }
 
@@ -119,7 +125,8 @@ func (a *Agent) writeStatuses(ctx context.Context, desired []*corev1.Pod, observ
 		if a.deleting[pod.UID] {
 			continue
 		}
-		st := PodStatus(pod, observed.Pod(pod.UID), a.startErrs[pod.UID], now, a.opts)
+		ps := observed.Pod(pod.UID)
+		st := PodStatus(pod, ps, a.startErrs[pod.UID], a.probes.health(ps), now, a.opts)
 		if apiequality.Semantic.DeepEqual(&st, &pod.Status) {
 			a.podStatus[pod.UID] = &st
 			continue
@@ -127,6 +134,7 @@ func (a *Agent) writeStatuses(ctx context.Context, desired []*corev1.Pod, observ
 		if last := a.podStatus[pod.UID]; last != nil && apiequality.Semantic.DeepEqual(&st, last) {
 			continue
 		}
+		a.statusEvents(pod, &st)
 		if err := a.patchPodStatus(ctx, pod, &st); err != nil {
 			warn(ctx, log, "writing pod status", "pod", pod.Namespace+"/"+pod.Name, "err", err)
 			continue
@@ -148,6 +156,7 @@ func (a *Agent) writeStatuses(ctx context.Context, desired []*corev1.Pod, observ
 			delete(a.startErrs, uid)
 		}
 	}
+	a.events.forget(seen)
 }
 
 // patchPodStatus writes a pod's status with a JSON merge patch: lists

@@ -28,11 +28,13 @@ type StartError struct {
 }
 
 // PodStatus computes the status a pod should show given what the runtime
-// holds for it (ps may be nil) and the start errors of its containers.
+// holds for it (ps may be nil), the start errors of its containers and
+// what the probes say of its running containers (by container ID; a
+// probed container missing there is not started or not ready yet).
 // Fields the agent does not own (qosClass, nominatedNodeName, conditions
 // of other types) are kept from pod.Status. Times are whole seconds, as
 // the API stores them, so an unchanged status compares equal.
-func PodStatus(pod *corev1.Pod, ps *PodState, errs map[string]StartError, now time.Time, opts Options) corev1.PodStatus {
+func PodStatus(pod *corev1.Pod, ps *PodState, errs map[string]StartError, health map[string]ContainerHealth, now time.Time, opts Options) corev1.PodStatus {
 	opts = opts.withDefaults()
 	st := *pod.Status.DeepCopy()
 	if st.StartTime == nil {
@@ -58,7 +60,7 @@ func PodStatus(pod *corev1.Pod, ps *PodState, errs map[string]StartError, now ti
 	st.InitContainerStatuses = nil
 	for i := range pod.Spec.InitContainers {
 		c := &pod.Spec.InitContainers[i]
-		cs := containerStatus(pod, c, ps, errs, now, opts, ReasonPodInitializing)
+		cs := containerStatus(pod, c, ps, errs, health, now, opts, ReasonPodInitializing)
 		st.InitContainerStatuses = append(st.InitContainerStatuses, cs)
 		if isSidecar(c) {
 			initDone = initDone && cs.Started != nil && *cs.Started
@@ -72,7 +74,7 @@ func PodStatus(pod *corev1.Pod, ps *PodState, errs map[string]StartError, now ti
 	}
 	st.ContainerStatuses = nil
 	for i := range pod.Spec.Containers {
-		st.ContainerStatuses = append(st.ContainerStatuses, containerStatus(pod, &pod.Spec.Containers[i], ps, errs, now, opts, waitReason))
+		st.ContainerStatuses = append(st.ContainerStatuses, containerStatus(pod, &pod.Spec.Containers[i], ps, errs, health, now, opts, waitReason))
 	}
 	if !terminalPhase(st.Phase) {
 		st.Phase = podPhase(pod, ps, initDone, st.InitContainerStatuses)
@@ -84,7 +86,7 @@ func PodStatus(pod *corev1.Pod, ps *PodState, errs map[string]StartError, now ti
 func metaTime(t time.Time) metav1.Time { return metav1.NewTime(t.Truncate(time.Second).UTC()) }
 
 // containerStatus reports one container from its newest two attempts.
-func containerStatus(pod *corev1.Pod, c *corev1.Container, ps *PodState, errs map[string]StartError, now time.Time, opts Options, waitReason string) corev1.ContainerStatus {
+func containerStatus(pod *corev1.Pod, c *corev1.Container, ps *PodState, errs map[string]StartError, health map[string]ContainerHealth, now time.Time, opts Options, waitReason string) corev1.ContainerStatus {
 	f := false
 	cs := corev1.ContainerStatus{Name: c.Name, Image: c.Image, Started: &f}
 	var attempts []*runtime.ContainerStatus
@@ -107,11 +109,13 @@ func containerStatus(pod *corev1.Pod, c *corev1.Container, ps *PodState, errs ma
 	}
 	switch latest.State {
 	case runtime.ContainerRunning:
-		t := true
 		cs.State.Running = &corev1.ContainerStateRunning{StartedAt: metaTime(latest.StartedAt)}
-		cs.Started = &t
-		// No prober yet: a running container is ready.
-		cs.Ready = true
+		h, ok := health[latest.ID]
+		if !ok {
+			h = ContainerHealth{Started: c.StartupProbe == nil, Ready: c.StartupProbe == nil && c.ReadinessProbe == nil}
+		}
+		cs.Started = &h.Started
+		cs.Ready = h.Ready
 	case runtime.ContainerExited:
 		cs.State.Terminated = terminated(latest, opts)
 		if delay := opts.backoff(latest); willRestart(pod, c, latest) && now.Before(latest.FinishedAt.Add(delay)) {

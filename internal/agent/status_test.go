@@ -82,7 +82,7 @@ func TestPodStatus(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			st := PodStatus(tt.pod, tt.world.state().Pod(uid), tt.errs, t0, testOpts)
+			st := PodStatus(tt.pod, tt.world.state().Pod(uid), tt.errs, nil, t0, testOpts)
 			if got := summary(st); got != tt.want {
 				t.Errorf("status:\n got %s\nwant %s", got, tt.want)
 			}
@@ -98,9 +98,9 @@ func TestPodStatus(t *testing.T) {
 func TestPodStatusStable(t *testing.T) {
 	pod := testPod()
 	ps := newWorld().sandbox("uid-p", "sb1", 0, true).running("sb1", "c1", "a", 0, at(-3).Add(123*time.Millisecond)).state().Pod("uid-p")
-	first := PodStatus(pod, ps, nil, t0.Add(456*time.Millisecond), testOpts)
+	first := PodStatus(pod, ps, nil, nil, t0.Add(456*time.Millisecond), testOpts)
 	pod.Status = first
-	again := PodStatus(pod, ps, nil, t0.Add(30*time.Second), testOpts)
+	again := PodStatus(pod, ps, nil, nil, t0.Add(30*time.Second), testOpts)
 	if !apiequality.Semantic.DeepEqual(first, again) {
 		t.Errorf("status changed without a cause:\n%+v\n%+v", first, again)
 	}
@@ -108,6 +108,35 @@ func TestPodStatusStable(t *testing.T) {
 	for _, c := range first.Conditions {
 		if !c.LastTransitionTime.Equal(&want) {
 			t.Errorf("%s transition time %v, want %v", c.Type, c.LastTransitionTime, want)
+		}
+	}
+}
+
+func TestPodStatusProbes(t *testing.T) {
+	const uid = "uid-p"
+	probed := func(p *corev1.Pod) {
+		p.Spec.Containers[0].ReadinessProbe = &corev1.Probe{}
+		p.Spec.Containers[0].StartupProbe = &corev1.Probe{}
+	}
+	w := newWorld().sandbox(uid, "sb1", 0, true).running("sb1", "c1", "a", 0, at(-3))
+	tests := []struct {
+		name   string
+		health map[string]ContainerHealth
+		want   string
+	}{
+		{"no worker yet", nil, "ready=false started=false"},
+		{"starting", map[string]ContainerHealth{"c1": {}}, "ready=false started=false"},
+		{"started, not ready", map[string]ContainerHealth{"c1": {Started: true}}, "ready=false started=true"},
+		{"ready", map[string]ContainerHealth{"c1": {Started: true, Ready: true}}, "ready=true started=true"},
+	}
+	for _, tt := range tests {
+		st := PodStatus(testPod(probed), w.state().Pod(uid), nil, tt.health, t0, testOpts)
+		if got := summary(st); !strings.HasSuffix(got, tt.want) {
+			t.Errorf("%s: %s", tt.name, got)
+		}
+		ready := tt.want == "ready=true started=true"
+		if c := st.Conditions[findCondition(st.Conditions, corev1.PodReady)]; (c.Status == corev1.ConditionTrue) != ready {
+			t.Errorf("%s: Ready condition %s", tt.name, c.Status)
 		}
 	}
 }
