@@ -97,10 +97,14 @@ func newDiscovery(resources []registry.Resource, serverAddress string) *discover
 			versions[r.Group] = append(versions[r.Group], r.Version)
 		}
 		list := d.resources[gv]
-		list.APIResources = append(list.APIResources, metav1.APIResource{
+		ar := metav1.APIResource{
 			Name: r.Resource, SingularName: r.Singular, Namespaced: r.Namespaced, Kind: r.Kind,
 			Verbs: allVerbs, ShortNames: r.ShortNames, Categories: r.Categories, StorageVersionHash: storageVersionHash(r),
-		})
+		}
+		if r.CreateOnly {
+			ar.Verbs, ar.StorageVersionHash = metav1.Verbs{"create"}, ""
+		}
+		list.APIResources = append(list.APIResources, ar)
 		for _, sub := range r.Subresources {
 			g, v, k := subresourceKind(r, sub)
 			list.APIResources = append(list.APIResources, metav1.APIResource{

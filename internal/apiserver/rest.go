@@ -20,6 +20,10 @@ import (
 // serveResource dispatches a resource request to its verb.
 func (s *Server) serveResource(w http.ResponseWriter, r *http.Request, info requestInfo) {
 	gvr := schema.GroupVersionResource{Group: info.APIGroup, Version: info.APIVersion, Resource: info.Resource}
+	if res, ok := s.reviews[gvr]; ok {
+		s.serveReview(w, r, res, info)
+		return
+	}
 	rs, ok := s.stores[gvr]
 	if !ok {
 		s.resp.writeError(w, r, apierrors.NewNotFound(schema.GroupResource{Group: info.APIGroup, Resource: info.Resource}, ""))

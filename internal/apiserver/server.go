@@ -24,6 +24,9 @@ import (
 	"github.com/skiffkube/skiff/internal/apiserver/registry"
 	"github.com/skiffkube/skiff/internal/apiserver/tables"
 	"github.com/skiffkube/skiff/internal/auth"
+	"github.com/skiffkube/skiff/internal/auth/join"
+	"github.com/skiffkube/skiff/internal/auth/rbac"
+	"github.com/skiffkube/skiff/internal/auth/serviceaccount"
 	"github.com/skiffkube/skiff/internal/storage"
 )
 
@@ -34,8 +37,31 @@ type Config struct {
 	// Authenticator identifies callers; nil lets every request through as
 	// an anonymous user (tests only).
 	Authenticator auth.Authenticator
-	// Authorizer decides; nil allows everything.
+	// Authorizer decides; nil allows everything unless RBAC is on. With
+	// RBAC it is asked after system:masters and before the RBAC rules
+	// (a Node authorizer, for example).
 	Authorizer auth.Authorizer
+	// RBAC authorizes requests with the Roles, ClusterRoles and bindings
+	// this server stores (members of system:masters may do anything), and
+	// refuses writes of roles and bindings that would escalate privileges.
+	RBAC bool
+	// NodeAuthorization confines agents (system:node:<name>) to their own
+	// node's objects, ahead of RBAC (see package auth/node).
+	NodeAuthorization bool
+	// AnonymousAuth lets requests without credentials through as
+	// system:anonymous on every path, for the authorizer to judge; when
+	// false only the health and version paths are open to them.
+	AnonymousAuth bool
+	// ServiceAccountTokens signs and verifies service account tokens: it
+	// enables serviceaccounts/token, TokenReview of such tokens and their
+	// authentication. Nil serves none of these.
+	ServiceAccountTokens *serviceaccount.Keys
+	// BootstrapTokens authenticates "Bearer <id>.<secret>" with the
+	// bootstrap token Secrets of kube-system (group system:bootstrappers).
+	BootstrapTokens bool
+	// NodeCertificates signs the client certificates of joining nodes
+	// (POST /skiff/v1/node-certificate); nil disables the endpoint.
+	NodeCertificates NodeCertificateSigner
 	// ServiceCIDR is the range of Service cluster IPs.
 	ServiceCIDR *net.IPNet
 	// NodePortBase and NodePortSize bound Service node ports (0: upstream's
@@ -62,6 +88,18 @@ type Server struct {
 	openapi    *openapi.Handler
 	metrics    *metrics
 	handler    http.Handler
+	// authenticator and authorizer are the full chains (Config's plus the
+	// ones built on this server's own objects).
+	authenticator auth.Authenticator
+	authorizer    auth.Authorizer
+	// reviews are the create-only review resources.
+	reviews map[schema.GroupVersionResource]registry.Resource
+	// tokens are the bearer token authenticators built on this server's
+	// objects (service account and bootstrap tokens), for TokenReview too.
+	tokens auth.TokenUnion
+	// rbacIndex and rbac are set when Config.RBAC is.
+	rbacIndex *rbacIndex
+	rbac      *rbac.Authorizer
 	// encodings remembers encoded watch objects for the fan-out.
 	encodings *encodingCache
 
@@ -86,7 +124,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.ServiceCIDR == nil {
 		_, cfg.ServiceCIDR, _ = net.ParseCIDR("10.96.0.0/12")
 	}
-	if cfg.Authorizer == nil {
+	if cfg.Authorizer == nil && !cfg.RBAC {
 		cfg.Authorizer = auth.AlwaysAllow{}
 	}
 	c, err := newCodecs()
@@ -108,6 +146,12 @@ func New(cfg Config) (*Server, error) {
 		s.stores[res.GroupVersionResource] = rs
 		served = append(served, res)
 	}
+	reviews := map[schema.GroupVersionResource]registry.Resource{}
+	for _, res := range registry.Reviews() {
+		reviews[res.GroupVersionResource] = res
+		served = append(served, res)
+	}
+	s.reviews = reviews
 	allocs, err := newServiceAllocators(store, cfg)
 	if err != nil {
 		return nil, err
@@ -118,6 +162,7 @@ func New(cfg Config) (*Server, error) {
 	if s.openapi, err = openapi.New(served); err != nil {
 		return nil, fmt.Errorf("building OpenAPI documents: %w", err)
 	}
+	s.buildAuth()
 	s.handler = s.buildChain()
 	return s, nil
 }
@@ -135,12 +180,26 @@ func (s *Server) Run(ctx context.Context) error {
 			}
 		}()
 	}
+	if s.rbacIndex != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.rbacIndex.Run(ctx)
+		}()
+	}
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		for _, rs := range s.stores {
 			select {
 			case <-rs.cache.Ready():
+			case <-ctx.Done():
+				return
+			}
+		}
+		if s.rbacIndex != nil {
+			select {
+			case <-s.rbacIndex.Synced():
 			case <-ctx.Done():
 				return
 			}
@@ -200,56 +259,72 @@ func publicPath(p string) bool {
 
 func (s *Server) withAuthentication(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if s.cfg.Authenticator == nil {
-			next.ServeHTTP(w, r.WithContext(auth.WithUser(r.Context(), &auth.User{Name: "system:anonymous", Groups: []string{"system:unauthenticated"}})))
+		if s.authenticator == nil {
+			next.ServeHTTP(w, r.WithContext(auth.WithUser(r.Context(), anonymousUser())))
 			return
 		}
-		u, ok, err := s.cfg.Authenticator.Authenticate(r)
-		if !ok {
-			if publicPath(r.URL.Path) {
-				next.ServeHTTP(w, r.WithContext(auth.WithUser(r.Context(), &auth.User{Name: "system:anonymous", Groups: []string{"system:unauthenticated"}})))
-				return
-			}
+		u, ok, err := s.authenticator.Authenticate(r)
+		switch {
+		case ok:
+			next.ServeHTTP(w, r.WithContext(auth.WithUser(r.Context(), u)))
+		case err == nil && r.Header.Get("Authorization") == "" && (s.cfg.AnonymousAuth || publicPath(r.URL.Path)):
+			next.ServeHTTP(w, r.WithContext(auth.WithUser(r.Context(), anonymousUser())))
+		default:
+			// Credentials that were presented but not accepted get 401,
+			// even on public paths, as upstream.
 			if err != nil {
 				s.cfg.Logger.Debug("authentication failed", "error", err)
 			}
 			s.resp.writeError(w, r, apierrors.NewUnauthorized("Unauthorized"))
-			return
 		}
-		next.ServeHTTP(w, r.WithContext(auth.WithUser(r.Context(), u)))
 	})
+}
+
+// anonymousUser is who a request without credentials is.
+func anonymousUser() *auth.User {
+	return &auth.User{Name: auth.UserAnonymous, Groups: []string{auth.GroupUnauthenticated}}
 }
 
 func (s *Server) withAuthorization(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		info := parseRequestInfo(r)
-		u, _ := auth.UserFrom(r.Context())
-		attrs := auth.Attributes{User: u, Verb: info.Verb, Namespace: info.Namespace, APIGroup: info.APIGroup, APIVersion: info.APIVersion,
-			Resource: info.Resource, Subresource: info.Subresource, Name: info.Name, Path: r.URL.Path, ResourceRequest: info.IsResource}
 		if publicPath(r.URL.Path) {
 			next.ServeHTTP(w, r)
 			return
 		}
-		d, reason, err := s.cfg.Authorizer.Authorize(r.Context(), attrs)
+		info := parseRequestInfo(r)
+		u, _ := auth.UserFrom(r.Context())
+		attrs := attributesOf(u, info)
+		d, reason, err := s.authorizer.Authorize(r.Context(), attrs)
 		if d != auth.DecisionAllow {
-			msg := forbiddenMessage(attrs)
-			if reason != "" {
-				msg += ": " + reason
-			}
 			if err != nil {
 				s.cfg.Logger.Debug("authorization error", "error", err)
 			}
-			st := apierrors.NewForbidden(schema.GroupResource{Group: info.APIGroup, Resource: info.Resource}, info.Name, errors.New(msg))
-			st.ErrStatus.Message = msg
-			s.resp.writeError(w, r, st)
+			s.resp.writeError(w, r, forbidden(attrs, reason))
 			return
 		}
 		next.ServeHTTP(w, r)
 	})
 }
 
+// attributesOf describes a request for the authorizer.
+func attributesOf(u *auth.User, info requestInfo) auth.Attributes {
+	return auth.Attributes{User: u, Verb: info.Verb, Namespace: info.Namespace, APIGroup: info.APIGroup, APIVersion: info.APIVersion,
+		Resource: info.Resource, Subresource: info.Subresource, Name: info.Name, Path: info.Path, ResourceRequest: info.IsResource}
+}
+
+// forbidden is the 403 of a denied request, worded as upstream:
+// `pods "x" is forbidden: User "u" cannot get resource "pods" in API group
+// "" in the namespace "ns"`, with the authorizer's reason appended.
+func forbidden(a auth.Attributes, reason string) *apierrors.StatusError {
+	msg := forbiddenMessage(a)
+	if reason != "" {
+		msg += ": " + reason
+	}
+	return apierrors.NewForbidden(schema.GroupResource{Group: a.APIGroup, Resource: a.Resource}, a.Name, errors.New(msg))
+}
+
 func forbiddenMessage(a auth.Attributes) string {
-	name := "system:anonymous"
+	name := ""
 	if a.User != nil {
 		name = a.User.Name
 	}
@@ -260,13 +335,10 @@ func forbiddenMessage(a auth.Attributes) string {
 	if a.Subresource != "" {
 		res += "/" + a.Subresource
 	}
-	msg := fmt.Sprintf("%s is forbidden: User %q cannot %s resource %q in API group %q", res, name, a.Verb, res, a.APIGroup)
 	if a.Namespace != "" {
-		msg += fmt.Sprintf(" in the namespace %q", a.Namespace)
-	} else {
-		msg += " at the cluster scope"
+		return fmt.Sprintf("User %q cannot %s resource %q in API group %q in the namespace %q", name, a.Verb, res, a.APIGroup, a.Namespace)
 	}
-	return msg
+	return fmt.Sprintf("User %q cannot %s resource %q in API group %q at the cluster scope", name, a.Verb, res, a.APIGroup)
 }
 
 // route serves non-resource paths and hands resource requests on.
@@ -284,6 +356,8 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 		s.serveHealth(w, r, false)
 	case p == "/readyz" || strings.HasPrefix(p, "/readyz/"):
 		s.serveHealth(w, r, true)
+	case p == join.NodeCertificatePath:
+		s.serveNodeCertificate(w, r)
 	case p == "/metrics":
 		s.metrics.handler().ServeHTTP(w, r)
 	case strings.HasPrefix(p, "/openapi/"):

@@ -39,6 +39,8 @@ func (s *Server) serveSubresource(w http.ResponseWriter, r *http.Request, rs *re
 		err = s.handleScale(w, r, rs, info)
 	case sub == "binding" && info.Verb == "create":
 		err = s.handleBinding(w, r, rs, info)
+	case sub == "token" && info.Verb == "create" && rs.gvk.Kind == "ServiceAccount":
+		err = s.handleTokenRequest(w, r, rs, info)
 	case sub == "eviction" && info.Verb == "create":
 		err = s.handleEviction(w, r, rs, info)
 	default:

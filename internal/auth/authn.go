@@ -13,6 +13,10 @@ const (
 	GroupAuthenticated = "system:authenticated"
 	// GroupMasters is the group that RBAC grants everything to.
 	GroupMasters = "system:masters"
+	// GroupUnauthenticated holds requests without credentials.
+	GroupUnauthenticated = "system:unauthenticated"
+	// UserAnonymous is the name of requests without credentials.
+	UserAnonymous = "system:anonymous"
 )
 
 // User is the identity a request was authenticated as.
@@ -81,4 +85,48 @@ func WithUser(ctx context.Context, u *User) context.Context {
 func UserFrom(ctx context.Context) (*User, bool) {
 	u, ok := ctx.Value(userKey{}).(*User)
 	return u, ok && u != nil
+}
+
+// TokenAuthenticator checks bearer tokens.
+type TokenAuthenticator interface {
+	// AuthenticateToken returns the user behind token and the audiences it
+	// is valid for among want (the API server's own when want is empty;
+	// authenticators without audiences return want). ok=false with a nil
+	// error means the token is not of this authenticator's kind.
+	AuthenticateToken(ctx context.Context, token string, want []string) (user *User, audiences []string, ok bool, err error)
+}
+
+// Bearer authenticates requests by their "Authorization: Bearer" token
+// with a TokenAuthenticator, for the API server's own audiences.
+type Bearer struct {
+	Tokens TokenAuthenticator
+}
+
+// Authenticate implements Authenticator.
+func (b Bearer) Authenticate(r *http.Request) (*User, bool, error) {
+	token, ok := BearerToken(r.Header.Get("Authorization"))
+	if !ok {
+		return nil, false, nil
+	}
+	u, _, ok, err := b.Tokens.AuthenticateToken(r.Context(), token, nil)
+	return u, ok && err == nil, err
+}
+
+// TokenUnion tries its token authenticators in order: the first that
+// accepts the token wins; otherwise the errors are returned joined.
+type TokenUnion []TokenAuthenticator
+
+// AuthenticateToken implements TokenAuthenticator.
+func (u TokenUnion) AuthenticateToken(ctx context.Context, token string, want []string) (*User, []string, bool, error) {
+	var errs []error
+	for _, a := range u {
+		user, auds, ok, err := a.AuthenticateToken(ctx, token, want)
+		if ok && err == nil {
+			return user, auds, true, nil
+		}
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return nil, nil, false, errors.Join(errs...)
 }

@@ -21,11 +21,15 @@ import (
 // systemNamespaces exist in every cluster.
 var systemNamespaces = []string{metav1.NamespaceDefault, metav1.NamespaceSystem, metav1.NamespacePublic, corev1.NamespaceNodeLease}
 
-// bootstrap creates the system namespaces and the kubernetes Service.
+// bootstrap reconciles the default RBAC roles and bindings, creates the
+// system namespaces and the kubernetes Service.
 func bootstrap(ctx context.Context, cfg *rest.Config, sc Config) error {
 	cs, err := kubernetes.NewForConfig(withAgent(cfg, "skiff-bootstrap"))
 	if err != nil {
 		return fmt.Errorf("bootstrap client: %w", err)
+	}
+	if err := reconcileRBAC(ctx, cs); err != nil {
+		return err
 	}
 	for _, ns := range systemNamespaces {
 		_, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{})

@@ -36,6 +36,17 @@ type Config struct {
 	// to other processes (the API server alone, as for benchmarks or a
 	// split control plane).
 	DisableScheduler, DisableControllerManager bool
+	// AnonymousAuth lets requests without credentials in as
+	// system:anonymous on every path (RBAC then decides; by default it
+	// grants them only the health and version endpoints). Off by default:
+	// such requests get 401 except on the health and version paths.
+	AnonymousAuth bool
+	// TokenAuthFile is a static token file (token,user,uid,"groups"); ""
+	// means none.
+	TokenAuthFile string
+	// ServiceAccountIssuer is the "iss" of service account tokens; ""
+	// means https://kubernetes.default.svc.cluster.local.
+	ServiceAccountIssuer string
 	// Logger receives the server's logs.
 	Logger *slog.Logger
 }

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -19,7 +18,6 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/skiffkube/skiff/internal/apiserver"
-	"github.com/skiffkube/skiff/internal/auth"
 	"github.com/skiffkube/skiff/internal/auth/pki"
 	"github.com/skiffkube/skiff/internal/storage"
 	"github.com/skiffkube/skiff/internal/storage/etcd"
@@ -41,6 +39,7 @@ type Server struct {
 	Started, ReadyAt time.Time
 
 	admin  *rest.Config
+	creds  *credentials
 	group  *errgroup.Group
 	cancel context.CancelFunc
 }
@@ -64,7 +63,12 @@ func Start(parent context.Context, cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("creating data directory: %w", err)
 	}
 	tlsDir := filepath.Join(cfg.DataDir, "tls")
-	tlsConf, caPEM, err := ensureCertificates(cfg, tlsDir)
+	creds, err := ensureCredentials(cfg, tlsDir)
+	if err != nil {
+		return nil, err
+	}
+	tlsConf, caPEM := creds.tls, creds.ca.CertPEM
+	authn, err := authenticators(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -79,13 +83,18 @@ func Start(parent context.Context, cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("service CIDR: %w", err)
 	}
 	api, err := apiserver.New(apiserver.Config{
-		Store:           store,
-		Authenticator:   auth.Union{auth.X509{}},
-		Authorizer:      auth.AlwaysAllow{},
-		ExternalAddress: addr,
-		ServiceCIDR:     serviceNet,
-		Version:         Version(),
-		Logger:          cfg.Logger,
+		Store:                store,
+		Authenticator:        authn,
+		RBAC:                 true,
+		NodeAuthorization:    true,
+		AnonymousAuth:        cfg.AnonymousAuth,
+		ServiceAccountTokens: creds.serviceAccounts,
+		BootstrapTokens:      true,
+		NodeCertificates:     creds.signNode,
+		ExternalAddress:      addr,
+		ServiceCIDR:          serviceNet,
+		Version:              Version(),
+		Logger:               cfg.Logger,
 	})
 	if err != nil {
 		closeStore()
@@ -103,7 +112,7 @@ func Start(parent context.Context, cfg Config) (*Server, error) {
 		HTTP2: &http.HTTP2Config{MaxConcurrentStreams: 1000}}
 
 	g, gctx := errgroup.WithContext(ctx)
-	s := &Server{cfg: cfg, KubeconfigPath: cfg.KubeconfigPath, URL: "https://" + localURLHost(cfg) + ":" + strconv.Itoa(cfg.SecurePort), Started: started, group: g, cancel: cancel}
+	s := &Server{cfg: cfg, creds: creds, KubeconfigPath: cfg.KubeconfigPath, URL: "https://" + localURLHost(cfg) + ":" + strconv.Itoa(cfg.SecurePort), Started: started, group: g, cancel: cancel}
 	fail := func(err error) (*Server, error) {
 		cancel()
 		return nil, errors.Join(err, g.Wait())
@@ -168,39 +177,6 @@ func localURLHost(cfg Config) string {
 		return cfg.BindAddress
 	}
 	return "127.0.0.1"
-}
-
-// ensureCertificates creates or reuses the CA, the serving certificate and
-// the admin client certificate, and returns the server's TLS config and
-// the CA certificate.
-func ensureCertificates(cfg Config, dir string) (*tls.Config, []byte, error) {
-	now := time.Now()
-	ca, err := pki.EnsureCA(dir, "skiff-ca", now)
-	if err != nil {
-		return nil, nil, fmt.Errorf("certificate authority: %w", err)
-	}
-	svcIP, err := firstServiceIP(cfg.ServiceCIDR)
-	if err != nil {
-		return nil, nil, err
-	}
-	hostname, _ := os.Hostname()
-	hosts := []string{"localhost", "127.0.0.1", "kubernetes", "kubernetes.default", "kubernetes.default.svc",
-		"kubernetes.default.svc.cluster.local", svcIP.String(), cfg.AdvertiseAddress}
-	if hostname != "" {
-		hosts = append(hosts, hostname)
-	}
-	if ip := net.ParseIP(cfg.BindAddress); ip != nil && !ip.IsUnspecified() {
-		hosts = append(hosts, cfg.BindAddress)
-	}
-	certPath, keyPath := filepath.Join(dir, "serving.crt"), filepath.Join(dir, "serving.key")
-	if err := ca.EnsureServingCert(certPath, keyPath, hosts, now); err != nil {
-		return nil, nil, fmt.Errorf("serving certificate: %w", err)
-	}
-	if err := ca.EnsureClientCert(filepath.Join(dir, "admin.crt"), filepath.Join(dir, "admin.key"), "skiff-admin", []string{auth.GroupMasters}, now); err != nil {
-		return nil, nil, fmt.Errorf("admin certificate: %w", err)
-	}
-	tlsConf, err := pki.ServerTLSConfig(certPath, keyPath, ca.Pool())
-	return tlsConf, ca.CertPEM, err
 }
 
 // openStore connects to external etcd or starts the embedded one.

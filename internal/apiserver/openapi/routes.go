@@ -55,6 +55,9 @@ type groupBuilder struct {
 // addResource adds the paths of r (collection, item, all-namespaces list,
 // subresources) and records the kinds' GVKs in gvks.
 func (g *groupBuilder) addResource(sb *schemaBuilder, r registry.Resource, subs map[string]subresourceSpec, gvks map[string]map[schema.GroupVersionKind]bool) error {
+	if r.CreateOnly {
+		return g.addCreateOnly(sb, r, gvks)
+	}
 	if r.New == nil || r.NewList == nil {
 		return fmt.Errorf("resource %s has no object constructors", r.GroupVersionResource)
 	}
@@ -144,4 +147,26 @@ func addGVK(gvks map[string]map[schema.GroupVersionKind]bool, def string, gvk sc
 		gvks[def] = map[schema.GroupVersionKind]bool{}
 	}
 	gvks[def][gvk] = true
+}
+
+// addCreateOnly adds the one POST operation of a review resource.
+func (g *groupBuilder) addCreateOnly(sb *schemaBuilder, r registry.Resource, gvks map[string]map[schema.GroupVersionKind]bool) error {
+	if r.New == nil {
+		return fmt.Errorf("resource %s has no object constructor", r.GroupVersionResource)
+	}
+	def, err := sb.define(reflect.TypeOf(r.New()))
+	if err != nil {
+		return fmt.Errorf("resource %s: %w", r.GroupVersionResource, err)
+	}
+	addGVK(gvks, def, r.GroupVersionKind())
+	g.roots = append(g.roots, def)
+	s := subject{gv: g.gv, gvk: r.GroupVersionKind(), def: def, opName: r.Kind, tag: tagOf(g.gv)}
+	path := "/" + groupVersionPrefix(g.gv) + "/"
+	var params []string
+	if r.Namespaced {
+		s.opName = "Namespaced" + r.Kind
+		path += "namespaces/{namespace}/"
+		params = []string{"namespace"}
+	}
+	return g.paths.add(path+r.Resource, s, params, map[string]opSpec{http.MethodPost: createOp(s)})
 }

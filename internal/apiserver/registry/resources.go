@@ -4,6 +4,8 @@ import (
 	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
+	authenticationv1 "k8s.io/api/authentication/v1"
+	authorizationv1 "k8s.io/api/authorization/v1"
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	batchv1 "k8s.io/api/batch/v1"
@@ -45,6 +47,9 @@ type Resource struct {
 	NewList func() runtime.Object
 	// Strategy holds the type's defaulting and validation.
 	Strategy Strategy
+	// CreateOnly marks a resource that is only POSTed and answered by the
+	// server, never stored (access and token reviews); NewList is nil.
+	CreateOnly bool
 }
 
 // GroupVersionKind of the resource's objects.
@@ -176,6 +181,34 @@ func Builtin() []Resource {
 		if s, ok := strategies[r.GroupVersionKind()]; ok {
 			r.Strategy = s
 		}
+	}
+	return res
+}
+
+// Reviews returns the create-only resources the server answers without
+// storing anything: token and access reviews.
+func Reviews() []Resource {
+	gvr := func(g, r string) schema.GroupVersionResource {
+		return schema.GroupVersionResource{Group: g, Version: "v1", Resource: r}
+	}
+	res := []Resource{
+		{GroupVersionResource: gvr(authenticationv1.GroupName, "tokenreviews"), Kind: "TokenReview",
+			New: func() runtime.Object { return &authenticationv1.TokenReview{} }},
+		{GroupVersionResource: gvr(authenticationv1.GroupName, "selfsubjectreviews"), Kind: "SelfSubjectReview",
+			New: func() runtime.Object { return &authenticationv1.SelfSubjectReview{} }},
+		{GroupVersionResource: gvr(authorizationv1.GroupName, "localsubjectaccessreviews"), Kind: "LocalSubjectAccessReview", Namespaced: true,
+			New: func() runtime.Object { return &authorizationv1.LocalSubjectAccessReview{} }},
+		{GroupVersionResource: gvr(authorizationv1.GroupName, "selfsubjectaccessreviews"), Kind: "SelfSubjectAccessReview",
+			New: func() runtime.Object { return &authorizationv1.SelfSubjectAccessReview{} }},
+		{GroupVersionResource: gvr(authorizationv1.GroupName, "selfsubjectrulesreviews"), Kind: "SelfSubjectRulesReview",
+			New: func() runtime.Object { return &authorizationv1.SelfSubjectRulesReview{} }},
+		{GroupVersionResource: gvr(authorizationv1.GroupName, "subjectaccessreviews"), Kind: "SubjectAccessReview",
+			New: func() runtime.Object { return &authorizationv1.SubjectAccessReview{} }},
+	}
+	for i := range res {
+		res[i].CreateOnly = true
+		res[i].Singular = strings.ToLower(res[i].Kind)
+		res[i].Strategy = noStrategy{}
 	}
 	return res
 }

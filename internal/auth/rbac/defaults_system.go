@@ -19,9 +19,12 @@ const (
 	// NodeUserPrefix starts a node agent's user name: "system:node:<node>".
 	NodeUserPrefix = "system:node:"
 	// SchedulerLeaseName and ControllerManagerLeaseName are the kube-system
-	// Leases their leader election may update (the only ones).
+	// Leases their leader election may update (the only ones), with
+	// upstream's names; SkiffSchedulerLeaseName is the one Skiff's
+	// scheduler uses.
 	SchedulerLeaseName         = "kube-scheduler"
 	ControllerManagerLeaseName = "kube-controller-manager"
+	SkiffSchedulerLeaseName    = "skiff-scheduler"
 )
 
 // systemClusterRoles are the discovery, self-review and component roles.
@@ -66,7 +69,7 @@ func schedulerRules() []rbacv1.PolicyRule {
 		grant(verbs("create"), authnGroup, "tokenreviews"),
 		grant(verbs("create"), authzGroup, "subjectaccessreviews"),
 		grant(verbs("create"), coordinationGroup, "leases"),
-		named(grant(verbs("get", "update"), coordinationGroup, "leases"), SchedulerLeaseName),
+		named(grant(verbs("get", "update"), coordinationGroup, "leases"), SchedulerLeaseName, SkiffSchedulerLeaseName),
 		grant(verbsRead(), coreGroup, "nodes", "namespaces", "services", "replicationcontrollers",
 			"persistentvolumeclaims", "persistentvolumes"),
 		grant(verbs("get", "list", "watch", "delete"), coreGroup, "pods"),
