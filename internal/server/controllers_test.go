@@ -123,7 +123,7 @@ func TestServiceEndpoints(t *testing.T) {
 	for i, ip := range []string{"10.244.0.10", "10.244.0.11"} {
 		p := &corev1.Pod{
 			ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("web-%d", i), Labels: map[string]string{"app": "web"}},
-			Spec: corev1.PodSpec{NodeName: "node-a", Containers: []corev1.Container{{Name: "c", Image: "x",
+			Spec: corev1.PodSpec{NodeName: "node-elsewhere", Containers: []corev1.Container{{Name: "c", Image: "x",
 				Ports: []corev1.ContainerPort{{Name: "http", ContainerPort: 8080}}}}},
 		}
 		p, err := cs.CoreV1().Pods(ns).Create(ctx, p, metav1.CreateOptions{})
@@ -317,7 +317,7 @@ func TestDisruptionBudgetStatus(t *testing.T) {
 	ns := createNamespace(t, "pdb-status")
 	for i := range 3 {
 		p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("db-%d", i), Labels: map[string]string{"app": "db"}},
-			Spec: corev1.PodSpec{NodeName: "node-a", Containers: []corev1.Container{{Name: "c", Image: "x"}}}}
+			Spec: corev1.PodSpec{NodeName: "node-elsewhere", Containers: []corev1.Container{{Name: "c", Image: "x"}}}}
 		if _, err := cs.CoreV1().Pods(ns).Create(ctx, p, metav1.CreateOptions{}); err != nil {
 			t.Fatal(err)
 		}

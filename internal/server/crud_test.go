@@ -213,12 +213,12 @@ func TestSelectors(t *testing.T) {
 		want           []string
 	}{
 		{labels: "tier=web", want: []string{"c0", "c1"}},
-		{labels: "tier!=web", want: []string{"c2"}},
+		{labels: "tier!=web", want: []string{"c2", rootCAConfigMap}},
 		{labels: "tier in (db,cache)", want: []string{"c2"}},
-		{labels: "!tier"},
+		{labels: "!tier", want: []string{rootCAConfigMap}},
 		{fields: "metadata.name=c1", want: []string{"c1"}},
 		{fields: "metadata.name!=c1", labels: "tier=web", want: []string{"c0"}},
-		{fields: "metadata.namespace=" + ns, want: []string{"c0", "c1", "c2"}},
+		{fields: "metadata.namespace=" + ns, want: []string{"c0", "c1", "c2", rootCAConfigMap}},
 	} {
 		list, err := fixture.cs.CoreV1().ConfigMaps(ns).List(ctx, metav1.ListOptions{LabelSelector: tc.labels, FieldSelector: tc.fields})
 		if err != nil {
@@ -282,8 +282,9 @@ func TestPagination(t *testing.T) {
 		pages++
 		if pages == 1 {
 			firstRV = list.ResourceVersion
-			if list.RemainingItemCount == nil || *list.RemainingItemCount != 4 {
-				t.Errorf("remainingItemCount = %v, want 4", list.RemainingItemCount)
+			// Seven ConfigMaps and kube-root-ca.crt, three on this page.
+			if list.RemainingItemCount == nil || *list.RemainingItemCount != 5 {
+				t.Errorf("remainingItemCount = %v, want 5", list.RemainingItemCount)
 			}
 			// A write between pages is not seen: the list is consistent.
 			if _, err := fixture.cs.CoreV1().ConfigMaps(ns).Create(ctx, cm(ns, "c9", nil, nil), metav1.CreateOptions{}); err != nil {
@@ -303,7 +304,7 @@ func TestPagination(t *testing.T) {
 		}
 		opts.Continue = list.Continue
 	}
-	if want := []string{"c0", "c1", "c2", "c3", "c4", "c5", "c6"}; !slices.Equal(names, want) || pages != 3 {
+	if want := []string{"c0", "c1", "c2", "c3", "c4", "c5", "c6", rootCAConfigMap}; !slices.Equal(names, want) || pages != 3 {
 		t.Errorf("paged names %v in %d pages, want %v in 3", names, pages, want)
 	}
 	_, err := fixture.cs.CoreV1().ConfigMaps(ns).List(ctx, metav1.ListOptions{Limit: 3, Continue: "garbage"})
@@ -330,7 +331,7 @@ func TestResourceVersionSemantics(t *testing.T) {
 	}
 	// A consistent list (no RV) sees the create.
 	list, err = cms.List(ctx, metav1.ListOptions{})
-	if err != nil || len(list.Items) != 1 {
+	if err != nil || len(list.Items) != 2 || list.Items[0].Name != "a" {
 		t.Fatalf("consistent list: %v %v", err, list)
 	}
 	listRV := list.ResourceVersion
@@ -365,7 +366,7 @@ func TestResourceVersionSemantics(t *testing.T) {
 	}
 	// Exact list at the old RV shows the old state.
 	old, err := cms.List(ctx, metav1.ListOptions{ResourceVersion: listRV, ResourceVersionMatch: metav1.ResourceVersionMatchExact})
-	if err != nil || len(old.Items) != 1 || old.Items[0].Data["v"] != "1" || old.ResourceVersion != listRV {
+	if err != nil || len(old.Items) != 2 || old.Items[0].Data["v"] != "1" || old.ResourceVersion != listRV {
 		t.Errorf("exact list at %s: %v %+v", listRV, err, old)
 	}
 	// Get with a stale RV in an update is a Conflict.

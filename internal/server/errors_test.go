@@ -123,7 +123,7 @@ func TestStatusErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(list.Items) != 1 || list.Items[0].Name != "dup" {
+	if len(list.Items) != 2 || list.Items[0].Name != "dup" || list.Items[1].Name != rootCAConfigMap {
 		t.Errorf("configmaps after failed requests: %d items", len(list.Items))
 	}
 

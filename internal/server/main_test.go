@@ -14,6 +14,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -110,8 +111,20 @@ func testNamespace(t *testing.T, name string) string {
 	if err != nil {
 		t.Fatalf("creating namespace %s: %v", name, err)
 	}
+	// Wait for what the controllers put in every namespace, so tests that
+	// list a namespace see a stable content.
+	err = wait.PollUntilContextTimeout(context.Background(), 20*time.Millisecond, 10*time.Second, true, func(ctx context.Context) (bool, error) {
+		_, err := fixture.cs.CoreV1().ConfigMaps(name).Get(ctx, rootCAConfigMap, metav1.GetOptions{})
+		return err == nil, nil
+	})
+	if err != nil {
+		t.Fatalf("namespace %s never got its %s", name, rootCAConfigMap)
+	}
 	return name
 }
+
+// rootCAConfigMap is published in every namespace by the controllers.
+const rootCAConfigMap = "kube-root-ca.crt"
 
 // rawResponse is one raw HTTP exchange with the API.
 type rawResponse struct {

@@ -50,8 +50,9 @@ func TestMetadataWatchBookmarks(t *testing.T) {
 				if p.Annotations[metav1.InitialEventsAnnotationKey] != "true" {
 					t.Fatalf("bookmark without the initial-events-end annotation: %v", p.Annotations)
 				}
-				if len(types) != 2 || types[0] != watch.Added {
-					t.Fatalf("events = %v, want [ADDED BOOKMARK]", types)
+				// The test's ConfigMap and kube-root-ca.crt, then the bookmark.
+				if len(types) != 3 || types[0] != watch.Added || types[1] != watch.Added {
+					t.Fatalf("events = %v, want [ADDED ADDED BOOKMARK]", types)
 				}
 				return
 			}
