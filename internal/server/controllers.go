@@ -35,19 +35,35 @@ type ControllerOptions struct {
 	NodeEvictionRate                          float32
 }
 
+// credentialsFunc returns the client config of a component, with its own
+// identity (see Server.ComponentConfig).
+type credentialsFunc func(component string) (*rest.Config, error)
+
 // runControllers runs the scheduler and the controller manager, each under
-// leader election, until ctx is done.
-func runControllers(ctx context.Context, cfg *rest.Config, opts Config) error {
+// leader election and with its own identity, until ctx is done.
+func runControllers(ctx context.Context, creds credentialsFunc, opts Config) error {
 	g, gctx := errgroup.WithContext(ctx)
 	if opts.DisableControllerManager {
 		opts.Logger.Info("controller manager disabled")
 	} else {
-		g.Go(func() error { return runControllerManager(gctx, cfg, opts) })
+		g.Go(func() error {
+			cfg, err := creds(ComponentControllerManager)
+			if err != nil {
+				return err
+			}
+			return runControllerManager(gctx, cfg, opts)
+		})
 	}
 	if opts.DisableScheduler {
 		opts.Logger.Info("scheduler disabled")
 	} else {
-		g.Go(func() error { return runScheduler(gctx, cfg, opts) })
+		g.Go(func() error {
+			cfg, err := creds(ComponentScheduler)
+			if err != nil {
+				return err
+			}
+			return runScheduler(gctx, cfg, opts)
+		})
 	}
 	return g.Wait()
 }

@@ -155,7 +155,7 @@ func Start(parent context.Context, cfg Config) (*Server, error) {
 		return fail(err)
 	}
 	g.Go(func() error { return runKubernetesEndpoints(gctx, s.admin, cfg) })
-	g.Go(func() error { return runControllers(gctx, s.admin, cfg) })
+	g.Go(func() error { return runControllers(gctx, s.ComponentConfig, cfg) })
 	s.ReadyAt = time.Now()
 	ok = true
 	cfg.Logger.Info("API server ready", "url", s.URL, "kubeconfig", cfg.KubeconfigPath, "startup", s.ReadyAt.Sub(started).Round(time.Millisecond))
