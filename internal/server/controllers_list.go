@@ -10,12 +10,14 @@ import (
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/tools/record"
 
+	"github.com/skiffkube/skiff/internal/controller/deployment"
 	"github.com/skiffkube/skiff/internal/controller/disruption"
 	"github.com/skiffkube/skiff/internal/controller/endpoints"
 	"github.com/skiffkube/skiff/internal/controller/garbagecollector"
 	"github.com/skiffkube/skiff/internal/controller/namespace"
 	"github.com/skiffkube/skiff/internal/controller/nodeipam"
 	"github.com/skiffkube/skiff/internal/controller/nodelifecycle"
+	"github.com/skiffkube/skiff/internal/controller/replicaset"
 	"github.com/skiffkube/skiff/internal/controller/resourcequota"
 	"github.com/skiffkube/skiff/internal/controller/rootcacert"
 	"github.com/skiffkube/skiff/internal/controller/serviceaccount"
@@ -93,6 +95,25 @@ func buildControllers(f informers.SharedInformerFactory, cc controllerClients, o
 	add("node-lifecycle", 2, lifecycle.Run)
 
 	apps := f.Apps().V1()
+	rsConfig := replicaset.Config{Client: cc.client, Pods: core.Pods(), ReplicaSets: apps.ReplicaSets(),
+		ReplicationControllers: core.ReplicationControllers(), Recorder: rec, Logger: log("replicaset")}
+	rs, err := replicaset.New(rsConfig)
+	if err != nil {
+		return nil, err
+	}
+	add("replicaset", 5, rs.Run)
+	rsConfig.Logger = log("replicationcontroller")
+	rc, err := replicaset.NewForReplicationControllers(rsConfig)
+	if err != nil {
+		return nil, err
+	}
+	add("replicationcontroller", 2, rc.Run)
+	deploy, err := deployment.New(deployment.Config{Client: cc.client, Deployments: apps.Deployments(), ReplicaSets: apps.ReplicaSets(),
+		Pods: core.Pods(), Recorder: rec, Logger: log("deployment")})
+	if err != nil {
+		return nil, err
+	}
+	add("deployment", 5, deploy.Run)
 	pdb, err := disruption.New(disruption.Config{
 		Client: cc.client, Budgets: f.Policy().V1().PodDisruptionBudgets(), Pods: core.Pods(), ReplicaSets: apps.ReplicaSets(),
 		Deployments: apps.Deployments(), StatefulSets: apps.StatefulSets(), ReplicationControllers: core.ReplicationControllers(),
