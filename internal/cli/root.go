@@ -21,6 +21,10 @@ func NewRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.AddCommand(newVersionCommand(stdout))
 	root.AddCommand(newBenchCommand(stdout, stderr))
 	root.AddCommand(newSimCommand(stdout, stderr))
+	root.AddCommand(newAgentCommand(stderr))
+	root.AddCommand(newUpCommand(stderr))
+	root.AddCommand(newTokenCommand(stdout))
+	root.AddCommand(newImageCommand(stdout))
 	return root
 }
 

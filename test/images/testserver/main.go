@@ -17,6 +17,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/signal"
@@ -69,8 +70,32 @@ func command(args []string) error {
 		time.Sleep(d)
 	case "echo":
 		fmt.Println(strings.Join(args[1:], " "))
+	case "get":
+		return get(args[1:])
 	default:
 		return fmt.Errorf("unknown command %q", args[0])
+	}
+	return nil
+}
+
+// get fetches each URL and prints the body (busybox's static wget cannot
+// resolve names or services; this client uses Go's own resolver).
+func get(urls []string) error {
+	if len(urls) == 0 {
+		return errors.New("get: no URL")
+	}
+	client := &http.Client{Timeout: 5 * time.Second}
+	for _, u := range urls {
+		resp, err := client.Get(u)
+		if err != nil {
+			return fmt.Errorf("get: %w", err)
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			return fmt.Errorf("get %s: %w", u, err)
+		}
+		fmt.Printf("%s\n", strings.TrimSpace(string(body)))
 	}
 	return nil
 }
