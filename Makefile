@@ -5,24 +5,42 @@ DATA_DIR  ?= $(CURDIR)/_output/data
 PORT      ?= 6443
 TEST_FLAGS ?= -count=1 -timeout 30m
 
-.PHONY: all build up test test-unit test-e2e bench-api fuzz vet fmt clean deps
+IMAGES_DIR ?= $(DATA_DIR)/agent/images
+
+.PHONY: all build images up server test test-unit test-e2e bench-api fuzz vet fmt clean deps
 
 all: build
 
 build:
 	$(GO) build -o $(BIN) ./cmd/skiff
 
-# Installs what a node needs (etcd for the external-etcd tests), builds
-# Skiff and runs a one-node control plane in the foreground. The admin
-# kubeconfig is written to $(DATA_DIR)/kubeconfig.
-up: deps build
+# Skiff's own images (pause, busybox, skiff-test) as OCI archives, built
+# without a registry or Docker; a node imports every tarball of its
+# <data-dir>/agent/images at start.
+images:
+	$(GO) run ./test/images/build -out $(IMAGES_DIR)
+
+# Installs what a node needs (containerd, runc, CNI plugins, nftables),
+# builds Skiff and its images and runs a one-node cluster in the
+# foreground (needs root). The admin kubeconfig is written to
+# $(DATA_DIR)/kubeconfig.
+up: deps build images
+	$(BIN) up --data-dir $(DATA_DIR) --secure-port $(PORT)
+
+# The control plane alone (no node), for work on the API.
+server: build
 	$(BIN) server --data-dir $(DATA_DIR) --secure-port $(PORT)
 
-# Debian packages the test suite uses (needs root).
+# Debian packages a node and the test suite use (needs root): etcd for
+# the external-etcd tests, containerd + runc + CNI plugins for real pods,
+# nftables/iptables for the service proxy, busybox-static for the images.
+DEB_PACKAGES := etcd-server nftables iptables containerd runc containernetworking-plugins busybox-static iproute2
 deps:
-	@if [ "$$(id -u)" = 0 ] && { ! command -v etcd >/dev/null 2>&1 || ! command -v nft >/dev/null 2>&1; }; then \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq etcd-server nftables >/dev/null; \
-		systemctl disable --now etcd >/dev/null 2>&1 || true; \
+	@if [ "$$(id -u)" = 0 ] && { ! command -v etcd >/dev/null 2>&1 || ! command -v nft >/dev/null 2>&1 || \
+		! command -v containerd >/dev/null 2>&1 || ! command -v runc >/dev/null 2>&1 || ! test -x /usr/lib/cni/bridge || \
+		! test -x /bin/busybox || ! command -v iptables >/dev/null 2>&1 || ! command -v ip >/dev/null 2>&1; }; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB_PACKAGES) >/dev/null; \
+		systemctl disable --now etcd containerd >/dev/null 2>&1 || true; \
 	fi
 
 # The whole test suite: unit, integration (in-process server over real
