@@ -62,6 +62,9 @@ type Config struct {
 	// NodeCertificates signs the client certificates of joining nodes
 	// (POST /skiff/v1/node-certificate); nil disables the endpoint.
 	NodeCertificates NodeCertificateSigner
+	// Kubelet reaches node agents for logs, exec, attach, port-forward
+	// and node proxy; nil answers those 501.
+	Kubelet *KubeletClient
 	// ServiceCIDR is the range of Service cluster IPs.
 	ServiceCIDR *net.IPNet
 	// NodePortBase and NodePortSize bound Service node ports (0: upstream's

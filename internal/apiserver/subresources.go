@@ -18,7 +18,7 @@ import (
 )
 
 // serveSubresource handles /status, /scale, /binding, /eviction,
-// /finalize, and answers the agent-backed ones as not served yet.
+// /finalize, and passes the agent-backed ones to the pod's node.
 func (s *Server) serveSubresource(w http.ResponseWriter, r *http.Request, rs *resourceStore, info requestInfo) {
 	var err error
 	switch sub := info.Subresource; {
@@ -44,7 +44,11 @@ func (s *Server) serveSubresource(w http.ResponseWriter, r *http.Request, rs *re
 	case sub == "eviction" && info.Verb == "create":
 		err = s.handleEviction(w, r, rs, info)
 	default:
-		err = errNotServedYet(rs.gr, sub, info.Name)
+		// Logs, exec, attach, port-forward and node proxy go to an agent.
+		var served bool
+		if served, err = s.serveNodeBacked(w, r, rs, info); !served {
+			err = errNotServedYet(rs.gr, sub, info.Name)
+		}
 	}
 	if err != nil {
 		s.resp.writeError(w, r, err)

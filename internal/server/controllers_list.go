@@ -10,6 +10,7 @@ import (
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/tools/record"
 
+	"github.com/skiffkube/skiff/internal/controller/daemonset"
 	"github.com/skiffkube/skiff/internal/controller/deployment"
 	"github.com/skiffkube/skiff/internal/controller/disruption"
 	"github.com/skiffkube/skiff/internal/controller/endpoints"
@@ -21,6 +22,7 @@ import (
 	"github.com/skiffkube/skiff/internal/controller/resourcequota"
 	"github.com/skiffkube/skiff/internal/controller/rootcacert"
 	"github.com/skiffkube/skiff/internal/controller/serviceaccount"
+	"github.com/skiffkube/skiff/internal/controller/statefulset"
 )
 
 // buildControllers constructs every controller of the controller manager
@@ -114,6 +116,18 @@ func buildControllers(f informers.SharedInformerFactory, cc controllerClients, o
 		return nil, err
 	}
 	add("deployment", 5, deploy.Run)
+	ds, err := daemonset.New(daemonset.Config{Client: cc.client, DaemonSets: apps.DaemonSets(), Pods: core.Pods(), Nodes: core.Nodes(),
+		Revisions: apps.ControllerRevisions(), Recorder: rec, Logger: log("daemonset")})
+	if err != nil {
+		return nil, err
+	}
+	add("daemonset", 2, ds.Run)
+	sts, err := statefulset.New(statefulset.Config{Client: cc.client, StatefulSets: apps.StatefulSets(), Pods: core.Pods(),
+		Claims: core.PersistentVolumeClaims(), Revisions: apps.ControllerRevisions(), Recorder: rec, Logger: log("statefulset")})
+	if err != nil {
+		return nil, err
+	}
+	add("statefulset", 2, sts.Run)
 	pdb, err := disruption.New(disruption.Config{
 		Client: cc.client, Budgets: f.Policy().V1().PodDisruptionBudgets(), Pods: core.Pods(), ReplicaSets: apps.ReplicaSets(),
 		Deployments: apps.Deployments(), StatefulSets: apps.StatefulSets(), ReplicationControllers: core.ReplicationControllers(),

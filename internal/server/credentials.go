@@ -13,6 +13,7 @@ import (
 
 	"k8s.io/client-go/rest"
 
+	"github.com/skiffkube/skiff/internal/apiserver"
 	"github.com/skiffkube/skiff/internal/auth"
 	"github.com/skiffkube/skiff/internal/auth/join"
 	"github.com/skiffkube/skiff/internal/auth/pki"
@@ -41,6 +42,8 @@ type credentials struct {
 	tls *tls.Config
 	// serviceAccounts signs service account tokens.
 	serviceAccounts *serviceaccount.Keys
+	// kubelet reaches node agents with the API server's client certificate.
+	kubelet *apiserver.KubeletClient
 	// mu serialises issuing component certificates.
 	mu sync.Mutex
 }
@@ -87,6 +90,15 @@ func ensureCredentials(cfg Config, dir string) (*credentials, error) {
 		return nil, err
 	}
 	c := &credentials{dir: dir, ca: ca, tls: tlsConf, serviceAccounts: keys}
+	kcert, kkey := filepath.Join(dir, "apiserver-kubelet-client.crt"), filepath.Join(dir, "apiserver-kubelet-client.key")
+	if err := ca.EnsureClientCert(kcert, kkey, "skiff-apiserver-kubelet-client", nil, now); err != nil {
+		return nil, fmt.Errorf("kubelet client certificate: %w", err)
+	}
+	pair, err := tls.LoadX509KeyPair(kcert, kkey)
+	if err != nil {
+		return nil, fmt.Errorf("kubelet client certificate: %w", err)
+	}
+	c.kubelet = apiserver.NewKubeletClient(apiserver.KubeletClientConfig{Certificate: pair})
 	for _, name := range []string{ComponentScheduler, ComponentControllerManager, ComponentProxy} {
 		if _, _, err := c.componentCert(name); err != nil {
 			return nil, err

@@ -91,6 +91,7 @@ func Start(parent context.Context, cfg Config) (*Server, error) {
 		ServiceAccountTokens: creds.serviceAccounts,
 		BootstrapTokens:      true,
 		NodeCertificates:     creds.signNode,
+		Kubelet:              creds.kubelet,
 		ExternalAddress:      addr,
 		ServiceCIDR:          serviceNet,
 		Version:              Version(),
