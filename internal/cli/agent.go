@@ -36,6 +36,7 @@ func (f *agentFlags) register(cmd *cobra.Command) {
 	fs.StringVar(&f.cfg.ProxyMode, "proxy-mode", "auto", "service proxy mode: auto, nftables, iptables or none")
 	fs.StringVar(&f.cfg.ClusterCIDR, "cluster-cidr", "10.244.0.0/16", "the pod network (node pod CIDRs are cut from it)")
 	fs.StringVar(&f.cfg.ClusterDomain, "cluster-domain", "cluster.local", "the cluster's DNS domain")
+	fs.IntVar(&f.cfg.AgentPort, "agent-port", 10250, "port of the agent's HTTPS endpoint, which the API server uses for logs, exec and port-forward")
 	fs.BoolVar(&f.noDNS, "disable-dns", false, "do not serve cluster DNS on this node")
 	fs.IntVar(&f.dnsPort, "dns-port", 53, "port of the node's cluster DNS (on the node IP)")
 }

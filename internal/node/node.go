@@ -2,12 +2,14 @@ package node
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -20,6 +22,7 @@ import (
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/skiffkube/skiff/internal/agent"
+	agentserver "github.com/skiffkube/skiff/internal/agent/server"
 	"github.com/skiffkube/skiff/internal/dns"
 	"github.com/skiffkube/skiff/internal/proxy"
 	"github.com/skiffkube/skiff/internal/runtime"
@@ -51,6 +54,9 @@ type Config struct {
 	// "none" runs no proxy. ClusterCIDR is the pod network, for masquerading.
 	ProxyMode   string
 	ClusterCIDR string
+	// AgentPort is where the agent's HTTPS endpoint (logs, exec,
+	// port-forward for the API server) listens on the node IP (10250).
+	AgentPort int
 	// Version is the agent version the Node reports (status.nodeInfo.kubeletVersion).
 	Version string
 	// Labels and Taints are the Node's at registration.
@@ -103,8 +109,15 @@ func Run(ctx context.Context, cfg Config, started func(nodeName string)) error {
 		return err
 	}
 	defer func() { cancel(); wait() }()
+	if cfg.AgentPort == 0 {
+		cfg.AgentPort = 10250
+	}
+	endpoint, err := newAgentEndpoint(cfg, rt)
+	if err != nil {
+		return err
+	}
 	a, err := agent.New(agent.Config{
-		NodeName: cfg.NodeName, Client: client, Runtime: rt, Capacity: capacity, NodeIP: cfg.NodeIP,
+		NodeName: cfg.NodeName, Client: client, Runtime: rt, Capacity: capacity, NodeIP: cfg.NodeIP, KubeletPort: int32(cfg.AgentPort),
 		NodeInfo: SystemInfo(cfg.Version), Labels: cfg.Labels, Taints: cfg.Taints, DataDir: cfg.DataDir, ClusterDNS: cfg.ClusterDNS, ClusterDomain: cfg.ClusterDomain,
 		Logger: cfg.Logger.With("component", "agent"),
 	})
@@ -121,10 +134,46 @@ func Run(ctx context.Context, cfg Config, started func(nodeName string)) error {
 		g.Go(func() error { return run(gctx) })
 	}
 	g.Go(func() error { return a.Run(gctx) })
+	g.Go(func() error { return endpoint(gctx) })
 	if started != nil {
 		started(cfg.NodeName)
 	}
 	return g.Wait()
+}
+
+// newAgentEndpoint listens on the agent's HTTPS port and returns the
+// function serving it until its context ends. The API server reaches it
+// with a client certificate of the cluster CA; the serving certificate is
+// self-signed, as upstream's kubelet does by default.
+func newAgentEndpoint(cfg Config, rt runtime.Runtime) (func(context.Context) error, error) {
+	cas := x509.NewCertPool()
+	ca := cfg.Client.TLSClientConfig.CAData
+	if len(ca) == 0 && cfg.Client.TLSClientConfig.CAFile != "" {
+		var err error
+		if ca, err = os.ReadFile(cfg.Client.TLSClientConfig.CAFile); err != nil {
+			return nil, fmt.Errorf("cluster CA: %w", err)
+		}
+	}
+	if !cas.AppendCertsFromPEM(ca) {
+		return nil, errors.New("agent endpoint: the API client config has no cluster CA")
+	}
+	cert, err := agentserver.SelfSignedCertificate([]string{cfg.NodeIP, cfg.NodeName}, time.Now())
+	if err != nil {
+		return nil, err
+	}
+	streamer, _ := rt.(agentserver.Streamer)
+	srv, err := agentserver.New(agentserver.Config{
+		Pods:     agentserver.RuntimePods{Runtime: rt, DataDir: cfg.DataDir},
+		Streamer: streamer, Certificate: cert, ClientCAs: cas, Logger: cfg.Logger.With("component", "agent-endpoint"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	l, err := net.Listen("tcp", net.JoinHostPort(cfg.NodeIP, strconv.Itoa(cfg.AgentPort)))
+	if err != nil {
+		return nil, fmt.Errorf("agent endpoint: %w", err)
+	}
+	return func(ctx context.Context) error { return srv.Serve(ctx, l) }, nil
 }
 
 // serviceComponents builds the node's service proxy and cluster DNS, as
