@@ -126,8 +126,15 @@ func startServer(dataDir string) (*serverProcess, error) {
 }
 
 func startServerOn(dataDir string, port int) (*serverProcess, error) {
+	return startSkiff(dataDir, port, "is ready at", 60*time.Second, "server")
+}
+
+// startSkiff runs `skiff <command> --data-dir D --bind-address 127.0.0.1
+// --secure-port P <extra...>` and returns once a log line contains ready.
+func startSkiff(dataDir string, port int, ready string, timeout time.Duration, command string, extra ...string) (*serverProcess, error) {
 	p := &serverProcess{dataDir: dataDir, port: port, kubeconfig: filepath.Join(dataDir, "kubeconfig"), done: make(chan error, 1)}
-	p.cmd = exec.Command(suite.binary, "server", "--data-dir", dataDir, "--bind-address", "127.0.0.1", "--secure-port", strconv.Itoa(port))
+	args := append([]string{command, "--data-dir", dataDir, "--bind-address", "127.0.0.1", "--secure-port", strconv.Itoa(port)}, extra...)
+	p.cmd = exec.Command(suite.binary, args...)
 	stderr, err := p.cmd.StderrPipe()
 	if err != nil {
 		return nil, err
@@ -136,7 +143,7 @@ func startServerOn(dataDir string, port int) (*serverProcess, error) {
 	if err := p.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("starting skiff server: %w", err)
 	}
-	ready := make(chan struct{})
+	readyCh := make(chan struct{})
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		sc.Buffer(make([]byte, 64<<10), 1<<20)
@@ -146,20 +153,20 @@ func startServerOn(dataDir string, port int) (*serverProcess, error) {
 			p.mu.Lock()
 			p.log.WriteString(line + "\n")
 			p.mu.Unlock()
-			if strings.Contains(line, "is ready at") {
-				once.Do(func() { close(ready) })
+			if strings.Contains(line, ready) {
+				once.Do(func() { close(readyCh) })
 			}
 		}
 		p.done <- p.cmd.Wait()
 	}()
 	select {
-	case <-ready:
+	case <-readyCh:
 		return p, nil
 	case err := <-p.done:
-		return nil, fmt.Errorf("skiff server exited before it was ready: %v\n%s", err, p.logs())
-	case <-time.After(60 * time.Second):
+		return nil, fmt.Errorf("skiff %s exited before it was ready: %v\n%s", command, err, p.logs())
+	case <-time.After(timeout):
 		_ = p.cmd.Process.Kill()
-		return nil, fmt.Errorf("skiff server not ready after 60s\n%s", p.logs())
+		return nil, fmt.Errorf("skiff %s not ready after %s\n%s", command, timeout, p.logs())
 	}
 }
 
