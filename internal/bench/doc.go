@@ -2,4 +2,10 @@
 // `skiff server` as a child process (so that its memory can be read from
 // /proc), drives it with client-go, compares its write rate with raw etcd,
 // and returns the figures as a Markdown table.
+//
+// RunScheduler starts `skiff server` (scheduler off) and `skiff sim`
+// (hollow nodes) as child processes, runs the scheduler in the bench
+// process and times scenarios (basic, backlog, pod anti-affinity, topology
+// spread): pods bound per second, create→bound percentiles from one watch,
+// per-second bind counts, peak memory and CPU per pod of each process.
 package bench

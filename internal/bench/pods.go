@@ -106,6 +106,12 @@ func (s CreateStats) PerSecond() float64 {
 // CreatePods creates total BenchPods named <prefix>-<n> in namespace from
 // workers concurrent goroutines sharing cs. It stops at the first error.
 func CreatePods(ctx context.Context, cs kubernetes.Interface, namespace, prefix string, workers, total int) (CreateStats, error) {
+	return createPodsWith(ctx, cs, namespace, prefix, workers, total, BenchPod)
+}
+
+// createPodsWith is CreatePods with pods built by build.
+func createPodsWith(ctx context.Context, cs kubernetes.Interface, namespace, prefix string, workers, total int,
+	build func(namespace, name string) *corev1.Pod) (CreateStats, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var (
@@ -121,7 +127,7 @@ func CreatePods(ctx context.Context, cs kubernetes.Interface, namespace, prefix 
 		go func() {
 			defer wg.Done()
 			for i := next.Add(1) - 1; i < int64(total); i = next.Add(1) - 1 {
-				pod := BenchPod(namespace, prefix+"-"+strconv.FormatInt(i, 10))
+				pod := build(namespace, prefix+"-"+strconv.FormatInt(i, 10))
 				t0 := time.Now()
 				if _, err := cs.CoreV1().Pods(namespace).Create(ctx, pod, metav1.CreateOptions{}); err != nil {
 					errOnce.Do(func() { firstErr = fmt.Errorf("creating pod %s: %w", pod.Name, err); cancel() })

@@ -29,12 +29,12 @@ const (
 	serverLogTailLen = 2000
 )
 
-// serverProcess is a `skiff server` child process.
+// serverProcess is a `skiff server` (or other skiff) child process.
 type serverProcess struct {
 	cmd     *exec.Cmd
 	dataDir string
 	logPath string
-	// url is the HTTPS address of its API.
+	// url is the HTTPS address of its API (servers only).
 	url string
 	// started is when the process was started.
 	started time.Time
@@ -43,34 +43,45 @@ type serverProcess struct {
 	waitErr error
 }
 
+// apiServerFlags start the API server alone, as upstream's kube-apiserver
+// reference is measured: the scheduler and controllers would add their own
+// writes and caches to what is measured.
+func apiServerFlags() []string {
+	return []string{"--disable-scheduler", "--disable-controller-manager"}
+}
+
 // startServer starts `binary server` on a free loopback port with its data
-// under dir. The process's output goes to dir/server.log.
-func startServer(binary, dir string) (*serverProcess, error) {
+// under dir and the given extra flags. The process's output goes to
+// dir/server.log.
+func startServer(binary, dir string, flags ...string) (*serverProcess, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
 	}
-	p := &serverProcess{
-		dataDir: filepath.Join(dir, "server"),
-		logPath: filepath.Join(dir, "server.log"),
-		url:     "https://127.0.0.1:" + strconv.Itoa(port),
-		exited:  make(chan struct{}),
+	args := append([]string{"server", "--data-dir", filepath.Join(dir, "server"),
+		"--bind-address", "127.0.0.1", "--secure-port", strconv.Itoa(port)}, flags...)
+	p, err := startProcess(binary, filepath.Join(dir, "server.log"), args...)
+	if err != nil {
+		return nil, err
 	}
+	p.dataDir = filepath.Join(dir, "server")
+	p.url = "https://127.0.0.1:" + strconv.Itoa(port)
+	return p, nil
+}
+
+// startProcess starts `binary args...` with its output in logPath.
+func startProcess(binary, logPath string, args ...string) (*serverProcess, error) {
+	p := &serverProcess{logPath: logPath, exited: make(chan struct{})}
 	logFile, err := os.Create(p.logPath)
 	if err != nil {
-		return nil, fmt.Errorf("creating the server log: %w", err)
+		return nil, fmt.Errorf("creating %s: %w", logPath, err)
 	}
-	// The API server alone, as upstream's kube-apiserver reference is
-	// measured: the scheduler and controllers would add their own writes
-	// and caches to what is measured.
-	p.cmd = exec.Command(binary, "server", "--data-dir", p.dataDir,
-		"--bind-address", "127.0.0.1", "--secure-port", strconv.Itoa(port),
-		"--disable-scheduler", "--disable-controller-manager")
+	p.cmd = exec.Command(binary, args...)
 	p.cmd.Stdout, p.cmd.Stderr = logFile, logFile
 	p.started = time.Now()
 	if err := p.cmd.Start(); err != nil {
 		logFile.Close()
-		return nil, fmt.Errorf("starting %s server: %w", binary, err)
+		return nil, fmt.Errorf("starting %s %s: %w", binary, args[0], err)
 	}
 	go func() {
 		p.waitErr = p.cmd.Wait()

@@ -60,7 +60,7 @@ func RunAPI(ctx context.Context, cfg Config) (*APIResults, error) {
 // starts and stops.
 func runServerScenarios(ctx context.Context, cfg Config, dir string, res *APIResults) (err error) {
 	fmt.Fprintf(cfg.Progress, "starting %s server\n", cfg.ServerBinary)
-	p, err := startServer(cfg.ServerBinary, dir)
+	p, err := startServer(cfg.ServerBinary, dir, apiServerFlags()...)
 	if err != nil {
 		return err
 	}

@@ -25,6 +25,7 @@ func NewRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.AddCommand(newUpCommand(stderr))
 	root.AddCommand(newTokenCommand(stdout))
 	root.AddCommand(newImageCommand(stdout))
+	root.AddCommand(newExplainCommand(stdout))
 	return root
 }
 

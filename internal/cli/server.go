@@ -11,13 +11,28 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/skiffkube/skiff/internal/scheduler"
 	"github.com/skiffkube/skiff/internal/server"
 )
 
 // serverFlags are the flags shared by `skiff server` and `skiff up`.
 type serverFlags struct {
-	cfg     server.Config
-	verbose bool
+	cfg             server.Config
+	verbose         bool
+	schedulerConfig string
+}
+
+// load reads the files the flags name, so that a bad file fails at start.
+func (f *serverFlags) load() error {
+	if f.schedulerConfig == "" {
+		return nil
+	}
+	profiles, err := scheduler.LoadConfigFile(f.schedulerConfig)
+	if err != nil {
+		return err
+	}
+	f.cfg.SchedulerProfiles = profiles
+	return nil
 }
 
 func defaultDataDir() string {
@@ -42,6 +57,7 @@ func (f *serverFlags) register(cmd *cobra.Command) {
 	fs.StringVar(&f.cfg.ServiceCIDR, "service-cidr", "10.96.0.0/12", "range of Service cluster IPs")
 	fs.BoolVar(&f.cfg.DisableScheduler, "disable-scheduler", false, "do not run the scheduler in this process")
 	fs.BoolVar(&f.cfg.DisableControllerManager, "disable-controller-manager", false, "do not run the controllers in this process")
+	fs.StringVar(&f.schedulerConfig, "scheduler-config", "", "scheduler configuration file (Skiff's own or a KubeSchedulerConfiguration)")
 	fs.BoolVarP(&f.verbose, "verbose", "v", false, "debug logging")
 }
 
@@ -53,6 +69,9 @@ func newServerCommand(stderr io.Writer) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			f.cfg.Logger = newLogger(stderr, f.verbose)
+			if err := f.load(); err != nil {
+				return err
+			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
 			return runServer(ctx, f.cfg, stderr)

@@ -35,6 +35,9 @@ func newUpCommand(stderr io.Writer) *cobra.Command {
 			logger := newLogger(stderr, sf.verbose)
 			sf.cfg.Logger = logger
 			sf.cfg.ClusterCIDR = af.cfg.ClusterCIDR
+			if err := sf.load(); err != nil {
+				return err
+			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
 			return runUp(ctx, sf.cfg, af, stderr, logger)

@@ -13,6 +13,15 @@
 // that could make it fit (a node added or changed, a pod deleted) moves it
 // back to the active queue.
 //
+// A pod nominated by preemption holds the room it freed: until it is bound
+// the snapshot counts it on the nominated node for pods of lower priority,
+// and while its victims terminate it preempts nothing more.
+//
+// Config.Profiles (read by LoadConfigFile from a scheduler config file)
+// serve several schedulerNames, each with its own placement.Config.
+// Explain answers "why is this pod pending" from a snapshot read through
+// the API: every node's reasons, what preemption would do, the best nodes.
+//
 // RunWithLeaderElection runs the scheduler only while holding a Lease, so
 // several servers can run it and only one schedules.
 package scheduler

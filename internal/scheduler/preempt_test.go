@@ -48,3 +48,38 @@ func TestPreemption(t *testing.T) {
 	})
 	t.Logf("preemptor event: %s", nominated)
 }
+
+// TestNominatedRoomHeld: the room a preemption frees waits for the
+// preemptor; a lower-priority pod created meanwhile stays pending.
+func TestNominatedRoomHeld(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	c := startCluster(t, ctx)
+	defer c.stop()
+	defer cancel()
+	c.runNodes("node-", 1, "2")
+	pc := &schedulingv1.PriorityClass{ObjectMeta: metav1.ObjectMeta{Name: "high"}, Value: 1000}
+	if _, err := c.cs.SchedulingV1().PriorityClasses().Create(ctx, pc, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	c.createPod("low", "1500m", nil)
+	c.untilPod("low", running)
+
+	c.createPod("high", "1", func(p *corev1.Pod) { p.Spec.PriorityClassName = "high" })
+	c.untilEvent("low", "Preempted")
+	c.createPod("filler", "1500m", nil) // fits where low was, not beside high
+	if p := c.untilPod("high", running); p.Spec.NodeName != "node-0" {
+		t.Errorf("high on %q, want node-0", p.Spec.NodeName)
+	}
+	// Had filler taken the room, high would have preempted it in turn.
+	filler, err := c.cs.CoreV1().Pods("default").Get(ctx, "filler", metav1.GetOptions{})
+	if err != nil {
+		t.Fatalf("filler: %v", err)
+	}
+	if filler.Spec.NodeName != "" {
+		t.Errorf("filler took the preemptor's room: bound to %s", filler.Spec.NodeName)
+	}
+	if cond := podScheduled(filler); cond == nil || cond.Status != corev1.ConditionFalse {
+		t.Errorf("filler PodScheduled %v, want False", cond)
+	}
+}

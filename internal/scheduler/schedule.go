@@ -20,6 +20,10 @@ import (
 	"github.com/skiffkube/skiff/internal/scheduler/placement"
 )
 
+// msgTerminatingVictims follows "preemption:" while a nominated pod's
+// victims terminate (upstream's wording).
+const msgTerminatingVictims = "not eligible due to a terminating pod on the nominated node."
+
 // Event reasons, as upstream names them.
 const (
 	ReasonScheduled        = "Scheduled"
@@ -35,7 +39,7 @@ func (s *Scheduler) scheduleOne(ctx context.Context, qp *QueuedPod) {
 		err error
 	)
 	s.state.read(func(snap *placement.Snapshot) {
-		res, err = placement.Schedule(pod, snap, s.cfg.Placement, s.rnd)
+		res, err = placement.Schedule(pod, snap, s.profileOf(pod).cfg, s.rnd)
 	})
 	if err != nil {
 		s.failed(ctx, qp, err)
@@ -62,7 +66,7 @@ func (s *Scheduler) bind(ctx context.Context, pod *corev1.Pod, node string) {
 	}
 	err := s.client.CoreV1().Pods(pod.Namespace).Bind(ctx, b, metav1.CreateOptions{})
 	if err == nil {
-		s.recorder.Eventf(pod, corev1.EventTypeNormal, ReasonScheduled, "Successfully assigned %s/%s to %s", pod.Namespace, pod.Name, node)
+		s.profileOf(pod).recorder.Eventf(pod, corev1.EventTypeNormal, ReasonScheduled, "Successfully assigned %s/%s to %s", pod.Namespace, pod.Name, node)
 		return
 	}
 	s.logger.Info("binding failed", "pod", pod.Namespace+"/"+pod.Name, "node", node, "err", err)
@@ -94,13 +98,22 @@ func (s *Scheduler) failed(ctx context.Context, qp *QueuedPod, err error) {
 	}
 	nominated := ""
 	msg := fit.Error()
-	if victims, node, ok := s.preempt(pod); ok && len(victims) > 0 {
+	if node := s.state.awaitingVictims(pod); node != "" {
+		// An earlier attempt preempted; its victims are leaving. Keep the
+		// room and evict nothing more.
 		nominated = node
+		msg += " preemption: " + msgTerminatingVictims
+	} else if victims, node, ok := s.preempt(pod); ok && len(victims) > 0 {
+		nominated = node
+		s.state.nominate(pod, node) // before the victims free the room
 		s.evict(ctx, pod, node, victims)
 		msg += " preemption: nominated node " + node + "."
 	} else {
 		msg += " " + fit.PreemptionMessage(pod)
 	}
+	// Until bound, the pod holds the nominated node's room against pods of
+	// lower priority.
+	s.state.nominate(pod, nominated)
 	s.markUnschedulable(ctx, pod, msg, nominated)
 	s.queue.Requeue(qp, nominated == "")
 }
@@ -117,7 +130,7 @@ func (s *Scheduler) preempt(pod *corev1.Pod) ([]*corev1.Pod, string, bool) {
 		ok      bool
 	)
 	s.state.read(func(snap *placement.Snapshot) {
-		node, victims, ok = placement.Preempt(pod, snap, s.cfg.Placement, pdbs)
+		node, victims, ok = placement.Preempt(pod, snap, s.profileOf(pod).cfg, pdbs)
 	})
 	return victims, node, ok
 }
@@ -132,14 +145,14 @@ func (s *Scheduler) evict(ctx context.Context, preemptor *corev1.Pod, node strin
 			s.logger.Info("preemption: deleting a victim failed", "pod", v.Namespace+"/"+v.Name, "err", err)
 			continue
 		}
-		s.recorder.Eventf(v, corev1.EventTypeNormal, ReasonPreempted, "Preempted by pod %s on node %s", preemptor.UID, node)
+		s.profileOf(preemptor).recorder.Eventf(v, corev1.EventTypeNormal, ReasonPreempted, "Preempted by pod %s on node %s", preemptor.UID, node)
 	}
 }
 
 // markUnschedulable sets PodScheduled=False (and nominatedNodeName) and
 // records the FailedScheduling event.
 func (s *Scheduler) markUnschedulable(ctx context.Context, pod *corev1.Pod, msg, nominated string) {
-	s.recorder.Event(pod, corev1.EventTypeWarning, ReasonFailedScheduling, msg)
+	s.profileOf(pod).recorder.Event(pod, corev1.EventTypeWarning, ReasonFailedScheduling, msg)
 	cond := corev1.PodCondition{Type: corev1.PodScheduled, Status: corev1.ConditionFalse,
 		Reason: corev1.PodReasonUnschedulable, Message: msg}
 	if old := findCondition(pod, corev1.PodScheduled); old != nil && old.Status == cond.Status &&

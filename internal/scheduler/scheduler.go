@@ -35,9 +35,15 @@ type Config struct {
 	Placement placement.Config
 	// SchedulerName selects the pods to place (DefaultSchedulerName).
 	SchedulerName string
+	// Profiles, when set, replace Placement and SchedulerName: the pods
+	// naming each profile's schedulerName are placed with its config
+	// (LoadConfigFile reads them from a scheduler config file).
+	Profiles []placement.Profile
 	// Seed seeds tie breaking; 0 picks a random seed.
 	Seed int64
-	// BindWorkers bounds concurrent bind calls (default 32).
+	// BindWorkers bounds concurrent bind calls (default 32). The rate is
+	// at most BindWorkers/bind latency; 256 wedged the embedded etcd under
+	// load in the scheduler benchmark, so the default stays low.
 	BindWorkers int
 	// Clock drives back-off (real time by default).
 	Clock clock.Clock
@@ -57,9 +63,11 @@ type Scheduler struct {
 	// classes and pdbs are listers for priorities and preemption.
 	classes schedlisters.PriorityClassLister
 	pdbs    policylisters.PodDisruptionBudgetLister
-	// recorder writes events; rnd breaks ties (only the loop uses it).
-	recorder record.EventRecorder
-	rnd      *rand.Rand
+	// profiles by schedulerName: each one's placement config and event
+	// recorder (set by Run).
+	profiles map[string]*profile
+	// rnd breaks ties (only the loop uses it).
+	rnd *rand.Rand
 	// binds tracks bind calls in the background; bindSlots bounds them.
 	binds     sync.WaitGroup
 	bindSlots chan struct{}
@@ -71,11 +79,15 @@ func New(cfg Config) (*Scheduler, error) {
 	if cfg.Client == nil {
 		return nil, errors.New("scheduler: a client is required")
 	}
-	if err := cfg.Placement.Validate(); err != nil {
-		return nil, fmt.Errorf("scheduler: %w", err)
-	}
 	if cfg.SchedulerName == "" {
 		cfg.SchedulerName = DefaultSchedulerName
+	}
+	if len(cfg.Profiles) == 0 {
+		cfg.Profiles = []placement.Profile{{SchedulerName: cfg.SchedulerName, Config: cfg.Placement}}
+	}
+	profiles, err := newProfiles(cfg.Profiles)
+	if err != nil {
+		return nil, fmt.Errorf("scheduler: %w", err)
 	}
 	if cfg.Seed == 0 {
 		cfg.Seed = time.Now().UnixNano()
@@ -100,6 +112,7 @@ func New(cfg Config) (*Scheduler, error) {
 		queue:     NewQueue(cfg.Clock),
 		classes:   factory.Scheduling().V1().PriorityClasses().Lister(),
 		pdbs:      factory.Policy().V1().PodDisruptionBudgets().Lister(),
+		profiles:  profiles,
 		rnd:       rand.New(rand.NewSource(cfg.Seed)),
 		bindSlots: make(chan struct{}, cfg.BindWorkers),
 		logger:    cfg.Logger,
@@ -115,7 +128,9 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	broadcaster := record.NewBroadcaster(record.WithContext(ctx))
 	defer broadcaster.Shutdown()
 	broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: s.client.CoreV1().Events("")})
-	s.recorder = broadcaster.NewRecorder(eventScheme(), corev1.EventSource{Component: s.cfg.SchedulerName})
+	for name, p := range s.profiles {
+		p.recorder = broadcaster.NewRecorder(eventScheme(), corev1.EventSource{Component: name})
+	}
 
 	defer s.factory.Shutdown()
 	s.factory.Start(ctx.Done())
@@ -127,7 +142,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 			return fmt.Errorf("scheduler: syncing the %v informer", typ)
 		}
 	}
-	s.logger.Info("scheduler started", "name", s.cfg.SchedulerName)
+	s.logger.Info("scheduler started", "profiles", len(s.profiles))
 	defer s.binds.Wait()
 	for {
 		qp, err := s.queue.Pop(ctx)
@@ -202,8 +217,12 @@ func (s *Scheduler) onPod(o any) {
 		}
 	case s.state.isAssumed(pod):
 		// A stale pending version of a pod being bound.
-	case pod.Spec.SchedulerName == s.cfg.SchedulerName && !terminal(pod) && pod.DeletionTimestamp == nil:
-		s.queue.Add(s.withPriority(pod))
+	case s.profiles[pod.Spec.SchedulerName] != nil && !terminal(pod) && pod.DeletionTimestamp == nil:
+		pod = s.withPriority(pod)
+		if n := pod.Status.NominatedNodeName; n != "" {
+			s.state.nominate(pod, n) // after a restart, or our own patch
+		}
+		s.queue.Add(pod)
 	default:
 		s.queue.Delete(pod.Namespace, pod.Name)
 	}

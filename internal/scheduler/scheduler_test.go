@@ -33,7 +33,7 @@ type cluster struct {
 	sims []chan error
 }
 
-func startCluster(t *testing.T, ctx context.Context) *cluster {
+func startCluster(t *testing.T, ctx context.Context, opts ...func(*server.Config)) *cluster {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -41,8 +41,12 @@ func startCluster(t *testing.T, ctx context.Context) *cluster {
 	}
 	port := l.Addr().(*net.TCPAddr).Port
 	l.Close()
-	srv, err := server.Start(ctx, server.Config{DataDir: t.TempDir(), BindAddress: "127.0.0.1", SecurePort: port,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	cfg := server.Config{DataDir: t.TempDir(), BindAddress: "127.0.0.1", SecurePort: port,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	srv, err := server.Start(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

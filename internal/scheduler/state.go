@@ -114,6 +114,33 @@ func (s *state) assume(p *corev1.Pod, node string) {
 	s.assumed[p.Namespace+"/"+p.Name] = true
 }
 
+// nominate records (node "") or forgets the node a pending pod was
+// nominated to by preemption.
+func (s *state) nominate(p *corev1.Pod, node string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.snap.Nominate(p, node)
+}
+
+// awaitingVictims returns the node pod is nominated to if lower-priority
+// pods there are still terminating (its preemption is under way), else "".
+func (s *state) awaitingVictims(pod *corev1.Pod) string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	node := s.snap.NominatedNode(pod)
+	ni := s.snap.Node(node)
+	if ni == nil {
+		return ""
+	}
+	prio := placement.PodPriority(pod)
+	for _, p := range ni.Pods() {
+		if p.DeletionTimestamp != nil && placement.PodPriority(p) < prio {
+			return node
+		}
+	}
+	return ""
+}
+
 func (s *state) setNamespace(ns *corev1.Namespace) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

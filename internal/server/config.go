@@ -6,6 +6,8 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+
+	"github.com/skiffkube/skiff/internal/scheduler/placement"
 )
 
 // Config is everything `skiff server` takes.
@@ -30,6 +32,9 @@ type Config struct {
 	// range per node by the node IPAM controller ("" disables it).
 	ClusterCIDR      string
 	NodeCIDRMaskSize int
+	// SchedulerProfiles configure the scheduler (from --scheduler-config);
+	// none means the default profile.
+	SchedulerProfiles []placement.Profile
 	// Controllers tunes the controller manager; zero values are defaults.
 	Controllers ControllerOptions
 	// DisableScheduler and DisableControllerManager leave those components

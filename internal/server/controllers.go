@@ -91,7 +91,7 @@ func runScheduler(ctx context.Context, cfg *rest.Config, opts Config) error {
 	}
 	logger := opts.Logger.With("component", "scheduler")
 	return leader.Run(ctx, election(cs, "skiff-scheduler", opts, logger), func(lctx context.Context) error {
-		s, err := scheduler.New(scheduler.Config{Client: cs, Logger: logger})
+		s, err := scheduler.New(scheduler.Config{Client: cs, Logger: logger, Profiles: opts.SchedulerProfiles})
 		if err != nil {
 			return err
 		}

@@ -2,10 +2,8 @@ package placement
 
 import (
 	"fmt"
-	"slices"
 
 	corev1 "k8s.io/api/core/v1"
-	"sigs.k8s.io/yaml"
 )
 
 // ScoringStrategy says how resource usage is scored.
@@ -129,106 +127,4 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("hardPodAffinityWeight %d out of range 0..100", *w)
 	}
 	return nil
-}
-
-// LoadConfig parses a scheduler config file. Two forms are accepted: Skiff's
-// own (the Config fields, strictly), or a subset of upstream's
-// KubeSchedulerConfiguration (first profile: score plugin weights and
-// disables, NodeResourcesFit scoringStrategy, InterPodAffinity
-// hardPodAffinityWeight, percentageOfNodesToScore).
-func LoadConfig(data []byte) (Config, error) {
-	var head struct {
-		Kind string `json:"kind"`
-	}
-	if err := yaml.Unmarshal(data, &head); err != nil {
-		return Config{}, fmt.Errorf("scheduler config: %w", err)
-	}
-	var cfg Config
-	if head.Kind == "KubeSchedulerConfiguration" {
-		c, err := fromUpstream(data)
-		if err != nil {
-			return Config{}, fmt.Errorf("scheduler config: %w", err)
-		}
-		cfg = c
-	} else if err := yaml.UnmarshalStrict(data, &cfg); err != nil {
-		return Config{}, fmt.Errorf("scheduler config: %w", err)
-	}
-	if err := cfg.Validate(); err != nil {
-		return Config{}, fmt.Errorf("scheduler config: %w", err)
-	}
-	return cfg, nil
-}
-
-// upstreamConfig is the part of KubeSchedulerConfiguration we read.
-type upstreamConfig struct {
-	PercentageOfNodesToScore *int32 `json:"percentageOfNodesToScore"`
-	Profiles                 []struct {
-		PercentageOfNodesToScore *int32 `json:"percentageOfNodesToScore"`
-		Plugins                  struct {
-			Score struct {
-				Enabled  []upstreamPlugin `json:"enabled"`
-				Disabled []upstreamPlugin `json:"disabled"`
-			} `json:"score"`
-		} `json:"plugins"`
-		PluginConfig []struct {
-			Name string `json:"name"`
-			Args struct {
-				ScoringStrategy *struct {
-					Type      ScoringStrategy  `json:"type"`
-					Resources []ResourceWeight `json:"resources"`
-				} `json:"scoringStrategy"`
-				HardPodAffinityWeight *int64 `json:"hardPodAffinityWeight"`
-			} `json:"args"`
-		} `json:"pluginConfig"`
-	} `json:"profiles"`
-}
-
-type upstreamPlugin struct {
-	Name   string `json:"name"`
-	Weight int64  `json:"weight"`
-}
-
-func fromUpstream(data []byte) (Config, error) {
-	var u upstreamConfig
-	if err := yaml.Unmarshal(data, &u); err != nil {
-		return Config{}, err
-	}
-	var cfg Config
-	if u.PercentageOfNodesToScore != nil {
-		cfg.PercentageOfNodesToScore = *u.PercentageOfNodesToScore
-	}
-	if len(u.Profiles) == 0 {
-		return cfg, nil
-	}
-	p := u.Profiles[0]
-	if p.PercentageOfNodesToScore != nil {
-		cfg.PercentageOfNodesToScore = *p.PercentageOfNodesToScore
-	}
-	cfg.Weights = map[string]int64{}
-	for _, d := range p.Plugins.Score.Disabled {
-		if d.Name == "*" {
-			for name := range defaultWeights() {
-				cfg.Weights[name] = 0
-			}
-			continue
-		}
-		cfg.Weights[d.Name] = 0
-	}
-	for _, e := range p.Plugins.Score.Enabled {
-		w := e.Weight
-		if w == 0 {
-			w = max(defaultWeights()[e.Name], 1)
-		}
-		cfg.Weights[e.Name] = w
-	}
-	for _, pc := range p.PluginConfig {
-		if s := pc.Args.ScoringStrategy; s != nil && pc.Name == ScoreResources {
-			cfg.Scoring = s.Type
-			cfg.Resources = slices.Clone(s.Resources)
-		}
-		if w := pc.Args.HardPodAffinityWeight; w != nil && pc.Name == ScoreInterPodAffinity {
-			cfg.HardPodAffinityWeight = w
-		}
-	}
-	return cfg, nil
 }

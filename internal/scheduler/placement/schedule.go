@@ -148,8 +148,10 @@ func (c *cycle) findFeasible(rnd *rand.Rand) ([]*NodeInfo, Result) {
 	return feasible, res
 }
 
-// filter returns the reasons of the first filter that rejects n, or nil.
+// filter returns the reasons of the first filter that rejects n, or nil;
+// pods nominated to n with at least the pod's priority count as placed.
 func (c *cycle) filter(n *NodeInfo) []string {
+	n = c.withNominated(n)
 	for _, f := range c.filters {
 		if r := f.check(c, n); r != nil {
 			return r

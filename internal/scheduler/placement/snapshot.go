@@ -27,6 +27,11 @@ type Snapshot struct {
 	// inter-pod checks must visit; when zero those checks are skipped.
 	podsWithAffinity     int
 	podsWithRequiredAnti int
+	// nominated holds pending pods nominated to a node by preemption, by
+	// node; nominatedNode their node by "ns/name". The room they freed is
+	// theirs: pods of lower priority are filtered as if they ran there.
+	nominated     map[string][]*podInfo
+	nominatedNode map[string]string
 }
 
 // NodeInfo is one node and what is placed on it.
@@ -91,6 +96,9 @@ func NewSnapshot(nodes []*corev1.Node, pods []*corev1.Pod, opts ...Option) *Snap
 		pvs:        map[string]*corev1.PersistentVolume{},
 		pvcs:       map[string]*corev1.PersistentVolumeClaim{},
 		imageNodes: map[string]int{},
+
+		nominated:     map[string][]*podInfo{},
+		nominatedNode: map[string]string{},
 	}
 	for _, n := range nodes {
 		s.SetNode(n)
@@ -176,9 +184,10 @@ func (s *Snapshot) AddPod(p *corev1.Pod) {
 	s.countAffinity(pi, 1)
 }
 
-// RemovePod forgets a pod wherever it was accounted.
+// RemovePod forgets a pod wherever it was accounted, and its nomination.
 func (s *Snapshot) RemovePod(p *corev1.Pod) {
 	key := podKey(p)
+	s.Nominate(p, "")
 	node, ok := s.podNode[key]
 	if !ok {
 		return
@@ -259,4 +268,48 @@ func (n *NodeInfo) removePod(pi *podInfo) {
 func (n *NodeInfo) restorePod(pi *podInfo) {
 	n.pods = append(n.pods, pi)
 	n.addPod(pi, 1)
+}
+
+// Nominate records that pending pod is to go to node once preemption has
+// made room there ("" forgets the nomination). Until the pod is bound or
+// deleted, filters count it on node for pods of lower priority.
+func (s *Snapshot) Nominate(p *corev1.Pod, node string) {
+	key := podKey(p)
+	if old, ok := s.nominatedNode[key]; ok {
+		delete(s.nominatedNode, key)
+		s.nominated[old] = slices.DeleteFunc(s.nominated[old], func(x *podInfo) bool { return podKey(x.pod) == key })
+		if len(s.nominated[old]) == 0 {
+			delete(s.nominated, old)
+		}
+	}
+	if node == "" {
+		return
+	}
+	s.nominatedNode[key] = node
+	s.nominated[node] = append(s.nominated[node], newPodInfo(p))
+}
+
+// NominatedNode returns the node a pod is nominated to, or "".
+func (s *Snapshot) NominatedNode(p *corev1.Pod) string { return s.nominatedNode[podKey(p)] }
+
+// withNominated returns n, or a copy of n with the pods nominated to it
+// added when their priority is at least the incoming pod's (the pod
+// itself excepted), as upstream filters.
+func (c *cycle) withNominated(n *NodeInfo) *NodeInfo {
+	noms := c.snap.nominated[n.Name()]
+	if len(noms) == 0 {
+		return n
+	}
+	prio, key := PodPriority(c.pod), podKey(c.pod)
+	out := n
+	for _, pi := range noms {
+		if podKey(pi.pod) == key || PodPriority(pi.pod) < prio {
+			continue
+		}
+		if out == n {
+			out = n.clone()
+		}
+		out.restorePod(pi)
+	}
+	return out
 }
