@@ -33,6 +33,9 @@ type ControllerOptions struct {
 	// NoExecute taint (0.1).
 	NodeMonitorGracePeriod, NodeMonitorPeriod time.Duration
 	NodeEvictionRate                          float32
+	// TerminatedPodGCThreshold is how many finished pods are kept before
+	// the oldest are deleted (12500; negative keeps all).
+	TerminatedPodGCThreshold int
 }
 
 // credentialsFunc returns the client config of a component, with its own

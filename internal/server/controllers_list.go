@@ -10,19 +10,23 @@ import (
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/tools/record"
 
+	"github.com/skiffkube/skiff/internal/controller/cronjob"
 	"github.com/skiffkube/skiff/internal/controller/daemonset"
 	"github.com/skiffkube/skiff/internal/controller/deployment"
 	"github.com/skiffkube/skiff/internal/controller/disruption"
 	"github.com/skiffkube/skiff/internal/controller/endpoints"
 	"github.com/skiffkube/skiff/internal/controller/garbagecollector"
+	"github.com/skiffkube/skiff/internal/controller/job"
 	"github.com/skiffkube/skiff/internal/controller/namespace"
 	"github.com/skiffkube/skiff/internal/controller/nodeipam"
 	"github.com/skiffkube/skiff/internal/controller/nodelifecycle"
+	"github.com/skiffkube/skiff/internal/controller/podgc"
 	"github.com/skiffkube/skiff/internal/controller/replicaset"
 	"github.com/skiffkube/skiff/internal/controller/resourcequota"
 	"github.com/skiffkube/skiff/internal/controller/rootcacert"
 	"github.com/skiffkube/skiff/internal/controller/serviceaccount"
 	"github.com/skiffkube/skiff/internal/controller/statefulset"
+	"github.com/skiffkube/skiff/internal/controller/ttlafterfinished"
 )
 
 // buildControllers constructs every controller of the controller manager
@@ -85,6 +89,29 @@ func buildControllers(f informers.SharedInformerFactory, cc controllerClients, o
 		return nil, err
 	}
 	add("endpointslice-mirroring", 2, mirror.Run)
+
+	batch := f.Batch().V1()
+	jobs, err := job.New(job.Config{Client: cc.client, Jobs: batch.Jobs(), Pods: core.Pods(), Recorder: rec, Logger: log("job")})
+	if err != nil {
+		return nil, err
+	}
+	add("job", 5, jobs.Run)
+	cron, err := cronjob.New(cronjob.Config{Client: cc.client, CronJobs: batch.CronJobs(), Jobs: batch.Jobs(), Recorder: rec, Logger: log("cronjob")})
+	if err != nil {
+		return nil, err
+	}
+	add("cronjob", 2, cron.Run)
+	ttl, err := ttlafterfinished.New(ttlafterfinished.Config{Client: cc.client, Jobs: batch.Jobs(), Logger: log("ttl-after-finished")})
+	if err != nil {
+		return nil, err
+	}
+	add("ttl-after-finished", 2, ttl.Run)
+	gc, err := podgc.New(podgc.Config{Client: cc.client, Pods: core.Pods(), Nodes: core.Nodes(),
+		TerminatedPodThreshold: opts.Controllers.TerminatedPodGCThreshold, Logger: log("pod-garbage-collector")})
+	if err != nil {
+		return nil, err
+	}
+	add("pod-garbage-collector", 1, gc.Run)
 
 	lifecycle, err := nodelifecycle.New(nodelifecycle.Config{
 		Client: cc.client, Nodes: core.Nodes(), Leases: f.Coordination().V1().Leases(), Pods: core.Pods(),
