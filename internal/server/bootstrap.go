@@ -24,7 +24,11 @@ var systemNamespaces = []string{metav1.NamespaceDefault, metav1.NamespaceSystem,
 // bootstrap reconciles the default RBAC roles and bindings, creates the
 // system namespaces and the kubernetes Service.
 func bootstrap(ctx context.Context, cfg *rest.Config, sc Config) error {
-	cs, err := kubernetes.NewForConfig(withAgent(cfg, "skiff-bootstrap"))
+	bc := withAgent(cfg, "skiff-bootstrap")
+	// Some 150 requests (the default roles and bindings): client-go's
+	// default 5 QPS would stretch start-up to half a minute.
+	bc.QPS, bc.Burst = 1000, 1000
+	cs, err := kubernetes.NewForConfig(bc)
 	if err != nil {
 		return fmt.Errorf("bootstrap client: %w", err)
 	}

@@ -67,6 +67,7 @@ func Start(parent context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	cfg.Logger.Debug("startup: credentials", "took", time.Since(started))
 	tlsConf, caPEM := creds.tls, creds.ca.CertPEM
 	authn, err := authenticators(cfg)
 	if err != nil {
@@ -76,6 +77,7 @@ func Start(parent context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	cfg.Logger.Debug("startup: store open", "took", time.Since(started))
 	addr := net.JoinHostPort(cfg.AdvertiseAddress, strconv.Itoa(cfg.SecurePort))
 	_, serviceNet, err := net.ParseCIDR(cfg.ServiceCIDR)
 	if err != nil {
@@ -152,9 +154,11 @@ func Start(parent context.Context, cfg Config) (*Server, error) {
 	case <-gctx.Done():
 		return fail(errors.New("server stopped before it was ready"))
 	}
+	cfg.Logger.Debug("startup: API ready", "took", time.Since(started))
 	if err := bootstrap(gctx, s.admin, cfg); err != nil {
 		return fail(err)
 	}
+	cfg.Logger.Debug("startup: bootstrap objects", "took", time.Since(started))
 	g.Go(func() error { return runKubernetesEndpoints(gctx, s.admin, cfg) })
 	g.Go(func() error { return runControllers(gctx, s.ComponentConfig, cfg) })
 	s.ReadyAt = time.Now()
