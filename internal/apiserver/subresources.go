@@ -223,9 +223,8 @@ func setPodCondition(st *corev1.PodStatus, c corev1.PodCondition) {
 	st.Conditions = append(st.Conditions, c)
 }
 
-// handleEviction deletes a pod through the eviction subresource.
-// PodDisruptionBudgets are honoured once their controller computes
-// disruptionsAllowed (controller manager).
+// handleEviction deletes a pod through the eviction subresource, if its
+// PodDisruptionBudget allows it (429 otherwise).
 func (s *Server) handleEviction(w http.ResponseWriter, r *http.Request, rs *resourceStore, info requestInfo) error {
 	data, err := readBody(r)
 	if err != nil {
@@ -239,6 +238,18 @@ func (s *Server) handleEviction(w http.ResponseWriter, r *http.Request, rs *reso
 	opts := metav1.DeleteOptions{}
 	if ev.DeleteOptions != nil {
 		opts = *ev.DeleteOptions
+	}
+	current, _, err := rs.get(r.Context(), info.Namespace, info.Name)
+	if err != nil {
+		return err
+	}
+	pod := current.(*corev1.Pod)
+	if err := s.admitEviction(r.Context(), pod, len(opts.DryRun) > 0); err != nil {
+		return err
+	}
+	// The budget was charged for this pod: delete exactly it.
+	if opts.Preconditions == nil {
+		opts.Preconditions = &metav1.Preconditions{UID: &pod.UID}
 	}
 	if _, err := rs.delete(r.Context(), info.Namespace, info.Name, opts); err != nil {
 		return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/ptr"
 
 	"github.com/skiffkube/skiff/internal/server"
@@ -123,7 +125,7 @@ func TestServiceEndpoints(t *testing.T) {
 	for i, ip := range []string{"10.244.0.10", "10.244.0.11"} {
 		p := &corev1.Pod{
 			ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("web-%d", i), Labels: map[string]string{"app": "web"}},
-			Spec: corev1.PodSpec{NodeName: "node-elsewhere", Containers: []corev1.Container{{Name: "c", Image: "x",
+			Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: "x",
 				Ports: []corev1.ContainerPort{{Name: "http", ContainerPort: 8080}}}}},
 		}
 		p, err := cs.CoreV1().Pods(ns).Create(ctx, p, metav1.CreateOptions{})
@@ -188,17 +190,22 @@ func createNamespace(t *testing.T, name string) string {
 func setPodReady(t *testing.T, ns, name, ip string, ready bool) {
 	t.Helper()
 	ctx := context.Background()
-	p, err := fixture.cs.CoreV1().Pods(ns).Get(ctx, name, metav1.GetOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	st := corev1.ConditionFalse
 	if ready {
 		st = corev1.ConditionTrue
 	}
-	p.Status.Phase, p.Status.PodIP, p.Status.PodIPs = corev1.PodRunning, ip, []corev1.PodIP{{IP: ip}}
-	p.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodReady, Status: st}}
-	if _, err := fixture.cs.CoreV1().Pods(ns).UpdateStatus(ctx, p, metav1.UpdateOptions{}); err != nil {
+	// The scheduler may write the pod meanwhile: retry on conflicts.
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		p, err := fixture.cs.CoreV1().Pods(ns).Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		p.Status.Phase, p.Status.PodIP, p.Status.PodIPs = corev1.PodRunning, ip, []corev1.PodIP{{IP: ip}}
+		p.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodReady, Status: st}}
+		_, err = fixture.cs.CoreV1().Pods(ns).UpdateStatus(ctx, p, metav1.UpdateOptions{})
+		return err
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
 }
@@ -317,7 +324,7 @@ func TestDisruptionBudgetStatus(t *testing.T) {
 	ns := createNamespace(t, "pdb-status")
 	for i := range 3 {
 		p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("db-%d", i), Labels: map[string]string{"app": "db"}},
-			Spec: corev1.PodSpec{NodeName: "node-elsewhere", Containers: []corev1.Container{{Name: "c", Image: "x"}}}}
+			Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: "x"}}}}
 		if _, err := cs.CoreV1().Pods(ns).Create(ctx, p, metav1.CreateOptions{}); err != nil {
 			t.Fatal(err)
 		}
@@ -339,6 +346,21 @@ func TestDisruptionBudgetStatus(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatalf("budget status %+v: want healthy 2, desired 1, allowed 1, expected 3", last)
+	}
+	// The budget allows one eviction; the next one is refused with 429
+	// until the evicted pod is replaced.
+	evict := func(name string) error {
+		return cs.CoreV1().Pods(ns).EvictV1(ctx, &policyv1.Eviction{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}})
+	}
+	if err := evict("db-0"); err != nil {
+		t.Fatalf("first eviction: %v", err)
+	}
+	err = evict("db-1")
+	if !apierrors.IsTooManyRequests(err) || !strings.Contains(err.Error(), "Cannot evict pod as it would violate the pod's disruption budget") {
+		t.Fatalf("second eviction: %v, want 429 from the disruption budget", err)
+	}
+	if p, err := cs.CoreV1().Pods(ns).Get(ctx, "db-1", metav1.GetOptions{}); err != nil || p.DeletionTimestamp != nil {
+		t.Fatalf("db-1 after a refused eviction: %v %v", err, p.DeletionTimestamp)
 	}
 }
 
