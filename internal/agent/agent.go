@@ -75,6 +75,26 @@ type Config struct {
 	// ResolvConf is the node's resolv.conf, for the Default DNS policy
 	// (/etc/resolv.conf); it is read once, when first needed.
 	ResolvConf string
+	// ManifestDir holds static pod manifests (upstream's
+	// staticPodPath): one pod per file, in YAML or JSON, or several as
+	// YAML documents or a PodList. ManifestURL serves such a manifest.
+	// Both are read every ManifestCheckInterval (20 s). Static pods run
+	// without the API server; when it is there each shows as a mirror
+	// pod.
+	ManifestDir           string
+	ManifestURL           string
+	ManifestCheckInterval time.Duration
+	// Stats measures the node for the pressure conditions and eviction;
+	// nil turns both off (hollow nodes). NewHostStats measures the host.
+	Stats StatsSource
+	// EvictionHard are the hard eviction thresholds; nil means
+	// DefaultEvictionHard(), an empty slice none.
+	EvictionHard []Threshold
+	// EvictionMonitoringInterval is how often the node is measured
+	// (10 s); EvictionPressureTransitionPeriod how long a pressure
+	// condition stays after its signal recovers (5 min).
+	EvictionMonitoringInterval       time.Duration
+	EvictionPressureTransitionPeriod time.Duration
 	// DisableEvents turns off the Events the agent writes about pods
 	// (Pulling, Started, Killing, ...).
 	DisableEvents bool
@@ -85,6 +105,9 @@ type Config struct {
 // DefaultDataDir is the agent's data directory when Config.DataDir is
 // empty.
 const DefaultDataDir = "/var/lib/skiff/agent"
+
+// heartbeatTimeout bounds the API calls of one heartbeat.
+const heartbeatTimeout = 10 * time.Second
 
 // DefaultClusterDomain is the cluster's DNS domain when
 // Config.ClusterDomain is empty.
@@ -124,10 +147,32 @@ type Agent struct {
 	// hostDNS is the node's resolv.conf, read when first needed.
 	hostDNS     *runtime.DNSConfig
 	hostDNSRead bool
+	// ownDir says the data directory is this agent's alone: only then
+	// does it write termination message files. podDirs are the pods
+	// given a directory for them; termMessages the termination
+	// messages read, by container ID.
+	ownDir       bool
+	podDirs      map[types.UID]bool
+	termMessages map[string]string
 	// scanned is set once leftover pod directories were looked at;
 	// leftovers are the pods found there that may need removing.
 	scanned   bool
 	leftovers map[types.UID]bool
+
+	// static are the static pods by UID; staticSrc reads them (nil
+	// without manifests); staticReady says every source was read once.
+	static      map[types.UID]*staticPodState
+	staticSrc   *staticSource
+	staticReady bool
+
+	// pressure is the node's pressure and the pods evicted.
+	pressure pressureState
+	// pulls holds back image pulls that failed.
+	pulls pullBackoff
+	// failedStarts are the containers (<uid>/<name>) and sandboxes
+	// (<uid>/) whose start failed during the current sync; they are not
+	// tried again in it.
+	failedStarts map[string]bool
 
 	// bg counts the background goroutines (events, probes, hooks,
 	// stops) started under runCtx; Run waits for them.
@@ -148,22 +193,31 @@ func New(cfg Config) (*Agent, error) {
 	ownDir := cfg.DataDir != ""
 	cfg = cfg.withDefaults()
 	a := &Agent{
-		scanned:   !ownDir,
-		cfg:       cfg,
-		wake:      make(chan struct{}, 1),
-		podStatus: map[types.UID]*corev1.PodStatus{},
-		startErrs: map[types.UID]map[string]StartError{},
-		deleting:  map[types.UID]bool{},
-		volumes:   map[types.UID]map[string]string{},
-		volumesAt: map[types.UID]time.Time{},
-		svcCache:  map[string]serviceList{},
-		stopping:  map[string]bool{},
+		scanned:      !ownDir,
+		cfg:          cfg,
+		wake:         make(chan struct{}, 1),
+		podStatus:    map[types.UID]*corev1.PodStatus{},
+		startErrs:    map[types.UID]map[string]StartError{},
+		deleting:     map[types.UID]bool{},
+		volumes:      map[types.UID]map[string]string{},
+		volumesAt:    map[types.UID]time.Time{},
+		svcCache:     map[string]serviceList{},
+		stopping:     map[string]bool{},
+		failedStarts: map[string]bool{},
+		ownDir:       ownDir,
+		podDirs:      map[types.UID]bool{},
+		termMessages: map[string]string{},
+		pressure:     pressureState{lastSeen: map[corev1.NodeConditionType]time.Time{}, evicted: map[types.UID]string{}},
+		static:       map[types.UID]*staticPodState{},
 	}
+	a.staticSrc = newStaticSource(cfg, a.signal)
+	a.staticReady = a.staticSrc == nil
 	if !cfg.DisableEvents {
 		a.events = &recorder{client: cfg.Client, node: cfg.NodeName, clock: cfg.Clock, log: cfg.Logger, seen: map[types.UID]map[string]*seenEvent{}}
 	}
 	a.probes = newProber(a)
 	a.opts = Options{BackoffInitial: cfg.BackoffInitial, BackoffMax: cfg.BackoffMax, HostIP: cfg.NodeIP}.withDefaults()
+	a.pulls = pullBackoff{initial: a.opts.BackoffInitial, max: a.opts.BackoffMax}
 	a.store, a.informer = newPodInformer(cfg.Client, cfg.NodeName, a.signal)
 	return a, nil
 }
@@ -192,6 +246,12 @@ func (c Config) withDefaults() Config {
 	setDuration(&c.LeaseRenewInterval, 10*time.Second)
 	setDuration(&c.StatusReportInterval, 5*time.Minute)
 	setDuration(&c.SyncPeriod, time.Second)
+	setDuration(&c.ManifestCheckInterval, 20*time.Second)
+	setDuration(&c.EvictionMonitoringInterval, 10*time.Second)
+	setDuration(&c.EvictionPressureTransitionPeriod, 5*time.Minute)
+	if c.EvictionHard == nil {
+		c.EvictionHard = DefaultEvictionHard()
+	}
 	if c.KubeletPort == 0 {
 		c.KubeletPort = 10250
 	}
@@ -253,6 +313,13 @@ func (a *Agent) Run(ctx context.Context) error {
 		defer wg.Done()
 		a.informer.RunWithContext(ctx)
 	}()
+	if a.staticSrc != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			a.staticSrc.run(ctx)
+		}()
+	}
 
 	timer := a.cfg.Clock.NewTimer(0)
 	defer timer.Stop()
@@ -269,9 +336,13 @@ func (a *Agent) Run(ctx context.Context) error {
 		if !synced {
 			synced = a.informer.HasSynced()
 		}
-		if synced && a.node != nil {
-			next = earliest(next, a.syncPods(ctx, log))
-		} else {
+		// Static pods run whether or not the API server answers.
+		apiKnown := synced && a.node != nil
+		a.updateStatic(now)
+		if apiKnown || len(a.static) > 0 || !a.staticReady {
+			next = earliest(next, a.syncPods(ctx, apiKnown, log))
+		}
+		if !apiKnown {
 			next = earliest(next, now.Add(200*time.Millisecond))
 		}
 		if !timer.Stop() {
@@ -287,6 +358,9 @@ func (a *Agent) Run(ctx context.Context) error {
 // heartbeat registers the node if needed, renews the lease and reports
 // node status when due; it returns when it next wants to run.
 func (a *Agent) heartbeat(ctx context.Context, now time.Time, log *slog.Logger) time.Time {
+	// An unreachable API server must not hold up the static pods.
+	ctx, cancel := context.WithTimeout(ctx, heartbeatTimeout)
+	defer cancel()
 	if a.node == nil {
 		if err := a.register(ctx, now); err != nil {
 			warn(ctx, log, "registering node", "err", err)

@@ -48,20 +48,24 @@ func (a *Agent) cleanupPods(desired []*corev1.Pod, observed RuntimeState, log *s
 		a.scanned = true
 		a.scanLeftovers(log)
 	}
-	if len(a.volumes) == 0 && len(a.leftovers) == 0 {
+	if len(a.volumes) == 0 && len(a.leftovers) == 0 && len(a.podDirs) == 0 {
 		return
 	}
 	want := make(map[types.UID]bool, len(desired))
 	for _, p := range desired {
 		want[p.UID] = true
 	}
-	var gone []types.UID
-	for uid := range a.volumes {
-		if !want[uid] && observed.Pod(uid) == nil {
-			gone = append(gone, uid)
+	known := map[types.UID]bool{}
+	for _, m := range []map[types.UID]bool{a.leftovers, a.podDirs} {
+		for uid := range m {
+			known[uid] = true
 		}
 	}
-	for uid := range a.leftovers {
+	for uid := range a.volumes {
+		known[uid] = true
+	}
+	var gone []types.UID
+	for uid := range known {
 		if !want[uid] && observed.Pod(uid) == nil {
 			gone = append(gone, uid)
 		}
@@ -83,6 +87,7 @@ func (a *Agent) cleanupPods(desired []*corev1.Pod, observed RuntimeState, log *s
 		delete(a.volumes, uid)
 		delete(a.volumesAt, uid)
 		delete(a.leftovers, uid)
+		delete(a.podDirs, uid)
 	}
 }
 

@@ -193,6 +193,9 @@ func (a *Agent) containerConfig(ctx context.Context, pod *corev1.Pod, c *corev1.
 	if err != nil {
 		return nil, err
 	}
+	if m := a.terminationMount(pod, c, attempt); m != nil {
+		mounts = append(mounts, *m)
+	}
 	return &runtime.ContainerConfig{
 		Metadata:   runtime.ContainerMetadata{Name: c.Name, Attempt: attempt},
 		Image:      c.Image,
@@ -243,29 +246,42 @@ func (a *Agent) containerMounts(pod *corev1.Pod, c *corev1.Container, paths map[
 }
 
 // ensureImage makes the container's image present as its pull policy
-// says; on failure it returns the waiting reason to report.
+// says, holding back pulls that failed lately; on failure it returns the
+// waiting reason to report.
 func (a *Agent) ensureImage(ctx context.Context, pod *corev1.Pod, c *corev1.Container) (string, error) {
+	present := false
 	if c.ImagePullPolicy != corev1.PullAlways {
 		img, err := a.cfg.Runtime.ImageStatus(ctx, c.Image)
 		if err != nil {
 			return ReasonErrImagePull, err
 		}
-		if img != nil {
-			a.events.event(pod, c.Name, corev1.EventTypeNormal, EventPulled, "Container image %q already present on machine", c.Image)
-			return "", nil
+		present = img != nil
+	}
+	switch decidePull(c.ImagePullPolicy, c.Image, present) {
+	case usePresent:
+		a.events.event(pod, c.Name, corev1.EventTypeNormal, EventPulled, "Container image %q already present on machine", c.Image)
+		return "", nil
+	case neverPull:
+		msg := fmt.Sprintf("Container image %q is not present with pull policy of Never", c.Image)
+		a.events.event(pod, c.Name, corev1.EventTypeWarning, ReasonErrImageNeverPull, "%s", msg)
+		return ReasonErrImageNeverPull, errors.New(msg)
+	}
+	key := pullKey(pod.UID, c.Image)
+	now := a.cfg.Clock.Now()
+	if f := a.pulls.waiting(key, now); f != nil {
+		if !f.reported {
+			f.reported = true
+			a.events.event(pod, c.Name, corev1.EventTypeNormal, EventBackOffPullImage, "Back-off pulling image %q", c.Image)
 		}
-		if c.ImagePullPolicy == corev1.PullNever {
-			err := fmt.Errorf("container image %q is not present with pull policy of Never", c.Image)
-			a.events.event(pod, c.Name, corev1.EventTypeWarning, ReasonErrImageNeverPull, "Container image %q is not present with pull policy of Never", c.Image)
-			return ReasonErrImageNeverPull, err
-		}
+		return ReasonImagePullBackOff, fmt.Errorf("Back-off pulling image %q: %s: %s", c.Image, ReasonErrImagePull, f.message)
 	}
 	a.events.event(pod, c.Name, corev1.EventTypeNormal, EventPulling, "Pulling image %q", c.Image)
-	start := a.cfg.Clock.Now()
 	if _, err := a.cfg.Runtime.PullImage(ctx, c.Image); err != nil {
+		a.pulls.failed(key, err.Error(), a.cfg.Clock.Now())
 		a.events.event(pod, c.Name, corev1.EventTypeWarning, EventFailed, "Failed to pull image %q: %v", c.Image, err)
 		return ReasonErrImagePull, err
 	}
-	a.events.event(pod, c.Name, corev1.EventTypeNormal, EventPulled, "Successfully pulled image %q in %s", c.Image, a.cfg.Clock.Since(start).Round(time.Millisecond))
+	a.pulls.succeeded(key)
+	a.events.event(pod, c.Name, corev1.EventTypeNormal, EventPulled, "Successfully pulled image %q in %s", c.Image, a.cfg.Clock.Since(now).Round(time.Millisecond))
 	return "", nil
 }

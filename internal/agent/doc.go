@@ -20,4 +20,19 @@
 // hooks and stops run in the background (hooks.go), and Events are
 // written by a writer that holds a goroutine only while events wait
 // (events.go). A pod without probes, hooks or volumes costs none of it.
+//
+// Static pods (static*.go) are read from Config.ManifestDir and
+// Config.ManifestURL by a polling goroutine; they run whether or not the
+// API server answers (the loop never waits for registration or the pod
+// informer for them, and leaves the runtime's API pods alone until the
+// informer has synced), and each shows in the API as a mirror pod that
+// the agent recreates when deleted and to which it writes the status.
+//
+// Image pulls follow the pull policy and back off after failures
+// (imagepull.go); exited containers report their termination message
+// (termination.go). With a Config.Stats source the agent reports the
+// memory, disk and PID pressure conditions and evicts one pod at a time
+// in upstream's order while a hard threshold is crossed (pressure.go is
+// the pure part, eviction.go the loop's, stats.go measures the host).
+// Bench measures the agent over any runtime.Runtime (bench.go).
 package agent

@@ -28,9 +28,13 @@ func (a *Agent) execute(ctx context.Context, actions []Action, observed RuntimeS
 		var err error
 		switch act.Kind {
 		case RunSandbox:
-			err = a.runSandbox(ctx, act)
+			if err = a.runSandbox(ctx, act); err != nil {
+				a.failedStarts[string(act.UID)+"/"] = true // retried by the next sync
+			}
 		case StartContainer:
-			err = a.startContainer(ctx, act, observed)
+			if err = a.startContainer(ctx, act, observed); err != nil {
+				a.failedStarts[string(act.UID)+"/"+act.Container] = true // retried by the next sync
+			}
 		case KillContainer:
 			a.stopContainer(act.Pod, act.UID, act.ID, observed, act.Grace, "")
 		case RemoveContainer:
@@ -62,6 +66,10 @@ func (a *Agent) setStartErr(uid types.UID, container string, e StartError) {
 // deletePod finishes a graceful deletion once, with the pod's UID as a
 // precondition so a new pod of the same name is safe.
 func (a *Agent) deletePod(ctx context.Context, pod *corev1.Pod) error {
+	if isStatic(pod) {
+		a.forgetStatic(pod.UID) // removed from its manifest and stopped
+		return nil
+	}
 	if a.deleting[pod.UID] {
 		return nil
 	}

@@ -133,6 +133,7 @@ func TestEnvVolumesAndEvents(t *testing.T) {
 		t.Fatal(err)
 	}
 	got = until(t, lw, &corev1.Pod{}, "cfg", 30*time.Second, "cfg running", running)
+	cfgUID := got.UID
 	cfg := rt.config("cfg", "main")
 	env := envOf(cfg)
 	if env["GREETING"] != "hello" || env["PW"] != "hunter2" || env["MY_NAME"] != "cfg" || env["MY_IP"] != got.Status.PodIP || env["KUBERNETES_SERVICE_HOST"] == "" {
@@ -146,6 +147,7 @@ func TestEnvVolumesAndEvents(t *testing.T) {
 		{ContainerPath: "/etc/app", HostPath: filepath.Join(volDir, "kubernetes.io~configmap", "config"), ReadOnly: true},
 		{ContainerPath: "/scratch", HostPath: filepath.Join(volDir, "kubernetes.io~empty-dir", "scratch", "sub")},
 		{ContainerPath: "/info", HostPath: filepath.Join(volDir, "kubernetes.io~downward-api", "info"), ReadOnly: true},
+		{ContainerPath: "/dev/termination-log", HostPath: filepath.Join(dir, "pods", string(got.UID), "containers", "main", "0")},
 	}
 	if len(cfg.Mounts) != len(want) {
 		t.Fatalf("mounts %+v", cfg.Mounts)
@@ -213,7 +215,7 @@ func TestEnvVolumesAndEvents(t *testing.T) {
 	waitGone(t, cs, "cfg", 30*time.Second)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		if _, err := os.Stat(filepath.Join(dir, "pods", string(got.UID))); os.IsNotExist(err) {
+		if _, err := os.Stat(filepath.Join(dir, "pods", string(cfgUID))); os.IsNotExist(err) {
 			break
 		}
 		if time.Now().After(deadline) {

@@ -102,16 +102,18 @@ func (a *Agent) nodeStatus(now time.Time) corev1.NodeStatus {
 		st.Addresses = append([]corev1.NodeAddress{{Type: corev1.NodeInternalIP, Address: a.cfg.NodeIP}}, st.Addresses...)
 	}
 	beat := metaTime(now)
-	for _, c := range []struct {
+	type cond struct {
 		t               corev1.NodeConditionType
 		s               corev1.ConditionStatus
 		reason, message string
-	}{
-		{corev1.NodeMemoryPressure, corev1.ConditionFalse, "KubeletHasSufficientMemory", "kubelet has sufficient memory available"},
-		{corev1.NodeDiskPressure, corev1.ConditionFalse, "KubeletHasNoDiskPressure", "kubelet has no disk pressure"},
-		{corev1.NodePIDPressure, corev1.ConditionFalse, "KubeletHasSufficientPID", "kubelet has sufficient PID available"},
-		{corev1.NodeReady, corev1.ConditionTrue, "KubeletReady", "kubelet is posting ready status"},
-	} {
+	}
+	var conds []cond
+	for _, t := range []corev1.NodeConditionType{corev1.NodeMemoryPressure, corev1.NodeDiskPressure, corev1.NodePIDPressure} {
+		s, reason, msg := a.pressureCondition(t)
+		conds = append(conds, cond{t, s, reason, msg})
+	}
+	conds = append(conds, cond{corev1.NodeReady, corev1.ConditionTrue, "KubeletReady", "kubelet is posting ready status"})
+	for _, c := range conds {
 		cond := corev1.NodeCondition{Type: c.t, Status: c.s, Reason: c.reason, Message: c.message, LastHeartbeatTime: beat, LastTransitionTime: beat}
 		for _, old := range a.lastStatus.Conditions {
 			if old.Type == c.t && old.Status == c.s {

@@ -51,8 +51,9 @@ func hasProbes(c *corev1.Container) bool {
 }
 
 // sync starts workers for running containers with probes and stops the
-// workers of containers that are no longer running.
-func (p *prober) sync(desired []*corev1.Pod, observed RuntimeState) {
+// workers of containers that are no longer running. When partial (not
+// every pod is known: the API is unreachable), no worker is stopped.
+func (p *prober) sync(desired []*corev1.Pod, observed RuntimeState, partial bool) {
 	var want map[string]bool
 	for _, pod := range desired {
 		if pod.DeletionTimestamp != nil {
@@ -76,6 +77,9 @@ func (p *prober) sync(desired []*corev1.Pod, observed RuntimeState) {
 				p.ensure(pod, c, latest, ps.Sandbox())
 			}
 		}
+	}
+	if partial {
+		return
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()

@@ -114,9 +114,10 @@ func (a *Agent) resolveEnv(ctx context.Context, pod *corev1.Pod, c *corev1.Conta
 		return envvars.Result{}, err
 	}
 	svcs, err := a.services(ctx, pod)
-	if err != nil {
+	if err != nil && !isStatic(pod) {
 		return envvars.Result{}, err
 	}
+	// A static pod starts without the API server: no Service variables.
 	return envvars.Resolve(pod, c, envvars.Inputs{
 		ConfigMaps: cms, Secrets: secrets,
 		ServiceEnv: envvars.ServiceEnv(pod, svcs),

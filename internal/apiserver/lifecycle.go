@@ -227,10 +227,18 @@ func (s *resourceStore) prepareUpdate(obj, old runtime.Object, opts writeOptions
 		m.SetFinalizers(om.GetFinalizers())
 		m.SetOwnerReferences(om.GetOwnerReferences())
 	case "status":
-		// Only the status changes through the status subresource.
+		// Only the status changes through the status subresource, except
+		// that the apps workloads' status may carry metadata, as upstream:
+		// controllers record revisions in annotations (and ReplicaSets'
+		// labels) without bumping the generation.
 		copyField(obj, old, "Spec")
-		m.SetLabels(om.GetLabels())
-		m.SetAnnotations(om.GetAnnotations())
+		apps := s.gvk.Group == "apps"
+		if !apps || s.gvk.Kind == "Deployment" {
+			m.SetLabels(om.GetLabels())
+		}
+		if !apps {
+			m.SetAnnotations(om.GetAnnotations())
+		}
 		m.SetFinalizers(om.GetFinalizers())
 		m.SetOwnerReferences(om.GetOwnerReferences())
 	default:

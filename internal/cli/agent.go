@@ -37,6 +37,8 @@ func (f *agentFlags) register(cmd *cobra.Command) {
 	fs.StringVar(&f.cfg.ClusterCIDR, "cluster-cidr", "10.244.0.0/16", "the pod network (node pod CIDRs are cut from it)")
 	fs.StringVar(&f.cfg.ClusterDomain, "cluster-domain", "cluster.local", "the cluster's DNS domain")
 	fs.IntVar(&f.cfg.AgentPort, "agent-port", 10250, "port of the agent's HTTPS endpoint, which the API server uses for logs, exec and port-forward")
+	fs.StringVar(&f.cfg.ManifestURL, "manifest-url", "", "URL polled for static pod manifests (besides <data-dir>/agent/manifests)")
+	fs.StringVar(&f.cfg.EvictionHard, "eviction-hard", "", "node-pressure eviction thresholds, e.g. memory.available<100Mi,nodefs.available<10% (default: upstream's)")
 	fs.BoolVar(&f.noDNS, "disable-dns", false, "do not serve cluster DNS on this node")
 	fs.IntVar(&f.dnsPort, "dns-port", 53, "port of the node's cluster DNS (on the node IP)")
 }

@@ -54,6 +54,13 @@ type Config struct {
 	// "none" runs no proxy. ClusterCIDR is the pod network, for masquerading.
 	ProxyMode   string
 	ClusterCIDR string
+	// ManifestURL is polled for static pod manifests, besides the
+	// directory <DataDir>/manifests.
+	ManifestURL string
+	// EvictionHard are the node-pressure thresholds
+	// ("memory.available<100Mi,nodefs.available<10%"); "" uses upstream's
+	// defaults.
+	EvictionHard string
 	// AgentPort is where the agent's HTTPS endpoint (logs, exec,
 	// port-forward for the API server) listens on the node IP (10250).
 	AgentPort int
@@ -116,7 +123,17 @@ func Run(ctx context.Context, cfg Config, started func(nodeName string)) error {
 	if err != nil {
 		return err
 	}
+	thresholds, err := evictionThresholds(cfg.EvictionHard)
+	if err != nil {
+		return err
+	}
+	manifests := filepath.Join(cfg.DataDir, "manifests")
+	if err := os.MkdirAll(manifests, 0o755); err != nil {
+		return fmt.Errorf("static pod directory: %w", err)
+	}
 	a, err := agent.New(agent.Config{
+		ManifestDir: manifests, ManifestURL: cfg.ManifestURL, EvictionHard: thresholds,
+		Stats:    agent.NewHostStats(cfg.DataDir, ContainerdDir(cfg.DataDir)),
 		NodeName: cfg.NodeName, Client: client, Runtime: rt, Capacity: capacity, NodeIP: cfg.NodeIP, KubeletPort: int32(cfg.AgentPort),
 		NodeInfo: SystemInfo(cfg.Version), Labels: cfg.Labels, Taints: cfg.Taints, DataDir: cfg.DataDir, ClusterDNS: cfg.ClusterDNS, ClusterDomain: cfg.ClusterDomain,
 		Logger: cfg.Logger.With("component", "agent"),
@@ -139,6 +156,18 @@ func Run(ctx context.Context, cfg Config, started func(nodeName string)) error {
 		started(cfg.NodeName)
 	}
 	return g.Wait()
+}
+
+// evictionThresholds parses --eviction-hard; "" keeps the defaults (nil).
+func evictionThresholds(spec string) ([]agent.Threshold, error) {
+	if spec == "" {
+		return nil, nil
+	}
+	t, err := agent.ParseEvictionHard(spec)
+	if err != nil {
+		return nil, fmt.Errorf("--eviction-hard: %w", err)
+	}
+	return t, nil
 }
 
 // newAgentEndpoint listens on the agent's HTTPS port and returns the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -33,6 +34,11 @@ type ControllerOptions struct {
 	// NoExecute taint (0.1).
 	NodeMonitorGracePeriod, NodeMonitorPeriod time.Duration
 	NodeEvictionRate                          float32
+	// Disabled names controllers not to run (as upstream's
+	// --controllers=-name): "job", "garbagecollector", ... — the names in
+	// the controller manager's logs. Tests running their own instance of
+	// a controller disable the server's.
+	Disabled []string
 	// TerminatedPodGCThreshold is how many finished pods are kept before
 	// the oldest are deleted (12500; negative keeps all).
 	TerminatedPodGCThreshold int
@@ -152,6 +158,10 @@ func runControllerTerm(ctx context.Context, cc controllerClients, opts Config, l
 	g, gctx := errgroup.WithContext(ctx)
 	factory.Start(gctx.Done())
 	for _, c := range controllers {
+		if slices.Contains(opts.Controllers.Disabled, c.name) {
+			logger.Info("controller disabled", "controller", c.name)
+			continue
+		}
 		g.Go(func() error {
 			if err := c.run(gctx, c.workers); err != nil {
 				return fmt.Errorf("%s controller: %w", c.name, err)

@@ -23,7 +23,10 @@ import (
 )
 
 func TestCronJobOnFakeClock(t *testing.T) {
-	srv := servertest.Start(t, func(c *server.Config) { c.DisableScheduler = true })
+	srv := servertest.Start(t, func(c *server.Config) {
+		c.DisableScheduler = true
+		c.Controllers.Disabled = []string{"cronjob", "job"} // this test runs its own
+	})
 	cs := kubernetes.NewForConfigOrDie(srv.AdminConfig())
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

@@ -25,6 +25,7 @@ import (
 	"k8s.io/client-go/util/retry"
 
 	"github.com/skiffkube/skiff/internal/controller/daemonset"
+	"github.com/skiffkube/skiff/internal/server"
 	"github.com/skiffkube/skiff/internal/server/servertest"
 )
 
@@ -39,7 +40,9 @@ type cluster struct {
 
 func startCluster(t *testing.T) *cluster {
 	t.Helper()
-	cfg := servertest.Start(t).AdminConfig()
+	cfg := servertest.Start(t, func(c *server.Config) {
+		c.Controllers.Disabled = []string{"daemonset"} // this test runs its own
+	}).AdminConfig()
 	cs := kubernetes.NewForConfigOrDie(cfg)
 	ctx, cancel := context.WithCancel(context.Background())
 	factory := informers.NewSharedInformerFactory(cs, 0)

@@ -180,7 +180,7 @@ func TestSyncCreatesFirstReplicaSet(t *testing.T) {
 	if err := f.sync(t); err != nil {
 		t.Fatal(err)
 	}
-	wantVerbs(t, f.client.Actions(), "create replicasets", "patch deployments", "update deployments/status", "update deployments/status")
+	wantVerbs(t, f.client.Actions(), "create replicasets", "patch deployments/status", "update deployments/status", "update deployments/status")
 	var rs *appsv1.ReplicaSet
 	for _, r := range written(f.client.Actions()) {
 		rs = r

@@ -147,8 +147,7 @@ func (c *Controller) onNameTaken(ctx context.Context, d *appsv1.Deployment, name
 }
 
 // setDeploymentRevision records the new ReplicaSet's revision on d. The
-// status subresource does not carry annotations, so this is a patch of
-// the Deployment's metadata.
+// revision is an annotation, written through the status subresource.
 func (c *Controller) setDeploymentRevision(ctx context.Context, d *appsv1.Deployment, rev string) error {
 	if rev == "" || d.Annotations[revisionAnnotation] == rev {
 		return nil
@@ -160,7 +159,9 @@ func (c *Controller) setDeploymentRevision(ctx context.Context, d *appsv1.Deploy
 	if err != nil {
 		return fmt.Errorf("encoding revision patch: %w", err)
 	}
-	out, err := c.client.AppsV1().Deployments(d.Namespace).Patch(ctx, d.Name, types.MergePatchType, patch, metav1.PatchOptions{})
+	// Through the status subresource, as upstream: it keeps annotation
+	// changes without bumping the generation.
+	out, err := c.client.AppsV1().Deployments(d.Namespace).Patch(ctx, d.Name, types.MergePatchType, patch, metav1.PatchOptions{}, "status")
 	if err != nil {
 		return fmt.Errorf("recording revision %s on deployment %s/%s: %w", rev, d.Namespace, d.Name, err)
 	}

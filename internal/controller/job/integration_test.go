@@ -40,7 +40,10 @@ type env struct {
 
 func start(t *testing.T, backoff time.Duration) *env {
 	t.Helper()
-	srv := servertest.Start(t, func(c *server.Config) { c.DisableScheduler = true })
+	srv := servertest.Start(t, func(c *server.Config) {
+		c.DisableScheduler = true
+		c.Controllers.Disabled = []string{"job"} // this test runs its own
+	})
 	cs := kubernetes.NewForConfigOrDie(srv.AdminConfig())
 	ctx, cancel := context.WithCancel(context.Background())
 	factory := informers.NewSharedInformerFactory(cs, 0)

@@ -28,7 +28,10 @@ func boundPod(name, node string) *corev1.Pod {
 }
 
 func TestOrphanedPodsOfDeletedNode(t *testing.T) {
-	srv := servertest.Start(t, func(c *server.Config) { c.DisableScheduler = true })
+	srv := servertest.Start(t, func(c *server.Config) {
+		c.DisableScheduler = true
+		c.Controllers.Disabled = []string{"pod-garbage-collector"} // this test runs its own
+	})
 	cs := kubernetes.NewForConfigOrDie(srv.AdminConfig())
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()

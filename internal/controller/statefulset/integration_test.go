@@ -49,7 +49,10 @@ func (w testWriter) Write(b []byte) (int, error) { w.t.Log(string(b)); return le
 
 func startCluster(t *testing.T) *cluster {
 	t.Helper()
-	srv := servertest.Start(t, func(c *server.Config) { c.DisableScheduler = true })
+	srv := servertest.Start(t, func(c *server.Config) {
+		c.DisableScheduler = true
+		c.Controllers.Disabled = []string{"statefulset"} // this test runs its own
+	})
 	cfg := srv.AdminConfig()
 	cs := kubernetes.NewForConfigOrDie(cfg)
 	ctx, cancel := context.WithCancel(context.Background())

@@ -22,7 +22,10 @@ import (
 )
 
 func TestFinishedJobDeletedAfterTTL(t *testing.T) {
-	srv := servertest.Start(t, func(c *server.Config) { c.DisableScheduler = true })
+	srv := servertest.Start(t, func(c *server.Config) {
+		c.DisableScheduler = true
+		c.Controllers.Disabled = []string{"ttl-after-finished", "job"} // this test runs its own
+	})
 	cs := kubernetes.NewForConfigOrDie(srv.AdminConfig())
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
