@@ -20,7 +20,7 @@ func immortalNamespace(name string) bool {
 // go only into namespaces that exist and are not terminating.
 func (s *Server) admitCreate(ctx context.Context, rs *resourceStore, obj runtime.Object) error {
 	if !rs.res.Namespaced {
-		return nil
+		return s.admitPlugins(ctx, rs, obj)
 	}
 	nsName := objectMeta(obj).GetNamespace()
 	nsStore := s.namespaces
@@ -46,7 +46,7 @@ func (s *Server) admitCreate(ctx context.Context, rs *resourceStore, obj runtime
 		})
 		return err
 	}
-	return nil
+	return s.admitPlugins(ctx, rs, obj)
 }
 
 // deleteNamespace marks a namespace Terminating; the namespace controller

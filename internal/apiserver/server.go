@@ -16,6 +16,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	utilrand "k8s.io/apimachinery/pkg/util/rand"
 	"k8s.io/apimachinery/pkg/version"
 	"k8s.io/client-go/applyconfigurations"
 	"k8s.io/utils/clock"
@@ -78,6 +79,9 @@ type Config struct {
 	Clock clock.WithTicker
 	// Logger receives server logs; nil discards.
 	Logger *slog.Logger
+	// Admission names the admission plugins to run besides
+	// NamespaceLifecycle (see DefaultAdmissionPlugins); nil runs none.
+	Admission []string
 }
 
 // Server is the API server's HTTP handler and the watch caches behind it.
@@ -95,6 +99,8 @@ type Server struct {
 	// ones built on this server's own objects).
 	authenticator auth.Authenticator
 	authorizer    auth.Authorizer
+	// admission holds the enabled admission plugins.
+	admission admission
 	// reviews are the create-only review resources.
 	reviews map[schema.GroupVersionResource]registry.Resource
 	// tokens are the bearer token authenticators built on this server's
@@ -166,6 +172,8 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("building OpenAPI documents: %w", err)
 	}
 	s.buildAuth()
+	s.admission = newAdmission(cfg.Admission, func() string { return utilrand.String(5) })
+	s.installAdmission()
 	s.handler = s.buildChain()
 	return s, nil
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 
+	metricsclient "k8s.io/metrics/pkg/client/clientset/versioned"
+
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/informers"
@@ -20,6 +22,7 @@ import (
 	"github.com/skiffkube/skiff/internal/controller/namespace"
 	"github.com/skiffkube/skiff/internal/controller/nodeipam"
 	"github.com/skiffkube/skiff/internal/controller/nodelifecycle"
+	"github.com/skiffkube/skiff/internal/controller/podautoscaler"
 	"github.com/skiffkube/skiff/internal/controller/podgc"
 	"github.com/skiffkube/skiff/internal/controller/replicaset"
 	"github.com/skiffkube/skiff/internal/controller/resourcequota"
@@ -112,6 +115,22 @@ func buildControllers(f informers.SharedInformerFactory, cc controllerClients, o
 		return nil, err
 	}
 	add("pod-garbage-collector", 1, gc.Run)
+
+	scales, mapper, err := podautoscaler.NewScaleClient(cc.rest)
+	if err != nil {
+		return nil, err
+	}
+	mc, err := metricsclient.NewForConfig(cc.rest)
+	if err != nil {
+		return nil, fmt.Errorf("metrics client: %w", err)
+	}
+	hpa, err := podautoscaler.New(podautoscaler.Config{Client: cc.client, Scales: scales, Mapper: mapper,
+		Metrics: podautoscaler.ResourceMetricsClient{Client: mc.MetricsV1beta1()},
+		HPAs:    f.Autoscaling().V2().HorizontalPodAutoscalers(), Pods: core.Pods(), Recorder: rec, Logger: log("horizontal-pod-autoscaler")})
+	if err != nil {
+		return nil, err
+	}
+	add("horizontal-pod-autoscaler", 2, hpa.Run)
 
 	lifecycle, err := nodelifecycle.New(nodelifecycle.Config{
 		Client: cc.client, Nodes: core.Nodes(), Leases: f.Coordination().V1().Leases(), Pods: core.Pods(),

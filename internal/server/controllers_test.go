@@ -272,7 +272,9 @@ func TestNodeDeath(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	mkPod("intolerant", nil)
+	// DefaultTolerationSeconds gives a pod without these tolerations 300 s;
+	// zero seconds evicts at once.
+	mkPod("intolerant", []corev1.Toleration{{Key: corev1.TaintNodeUnreachable, Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoExecute, TolerationSeconds: ptr.To[int64](0)}})
 	mkPod("patient", []corev1.Toleration{{Key: corev1.TaintNodeUnreachable, Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoExecute, TolerationSeconds: ptr.To[int64](2)}})
 	mkPod("loyal", []corev1.Toleration{{Key: corev1.TaintNodeUnreachable, Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoExecute}})
 	start := time.Now()

@@ -98,6 +98,7 @@ func Start(parent context.Context, cfg Config) (*Server, error) {
 		ServiceCIDR:          serviceNet,
 		Version:              Version(),
 		Logger:               cfg.Logger,
+		Admission:            apiserver.DefaultAdmissionPlugins(),
 	})
 	if err != nil {
 		closeStore()

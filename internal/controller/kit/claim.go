@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -35,6 +37,10 @@ type Claimer struct {
 // releasing. Objects that vanish meanwhile are skipped; other errors are
 // joined and returned with the objects claimed so far.
 func Claim[T metav1.Object](ctx context.Context, c *Claimer, objs []T) ([]T, error) {
+	// By name, so that the writes come in a stable order whatever order
+	// the informer's cache lists them in.
+	objs = slices.Clone(objs)
+	slices.SortFunc(objs, func(a, b T) int { return strings.Compare(a.GetName(), b.GetName()) })
 	var claimed []T
 	var errs []error
 	adoptChecked := false

@@ -132,8 +132,8 @@ func TestClaim(t *testing.T) {
 	for _, p := range claimed {
 		names = append(names, p.Name)
 	}
-	if len(names) != 2 || names[0] != "orphan-match" || names[1] != "mine-match" {
-		t.Fatalf("claimed %v, want [orphan-match mine-match]", names)
+	if len(names) != 2 || names[0] != "mine-match" || names[1] != "orphan-match" {
+		t.Fatalf("claimed %v, want [mine-match orphan-match] (name order)", names)
 	}
 	check := func(name string, wantOwner types.UID) {
 		t.Helper()

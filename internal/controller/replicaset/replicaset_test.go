@@ -303,7 +303,8 @@ func TestSyncAdoptsAndReleases(t *testing.T) {
 	if err := f.c.sync(context.Background(), "ns/web"); err != nil {
 		t.Fatal(err)
 	}
-	wantVerbs(t, f.client.Actions(), "get replicasets", "patch pods", "patch pods", "update replicasets/status")
+	// In name order: release mine-unmatched, check the owner, adopt orphan.
+	wantVerbs(t, f.client.Actions(), "patch pods", "get replicasets", "patch pods", "update replicasets/status")
 	patched := map[string]string{}
 	for _, a := range f.client.Actions() {
 		if p, ok := a.(clienttesting.PatchAction); ok {

@@ -17,6 +17,7 @@ import (
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/skiffkube/skiff/internal/controller/kit"
+	"github.com/skiffkube/skiff/internal/quota"
 )
 
 // DefaultResync is how often every quota is recomputed regardless of
@@ -147,7 +148,7 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 	if err != nil {
 		return err
 	}
-	st := corev1.ResourceQuotaStatus{Hard: q.Spec.Hard.DeepCopy(), Used: Used(q, objs)}
+	st := corev1.ResourceQuotaStatus{Hard: q.Spec.Hard.DeepCopy(), Used: quota.Used(q, objs)}
 	if equality.Semantic.DeepEqual(st, q.Status) {
 		return nil
 	}
@@ -159,9 +160,9 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 	return nil
 }
 
-func (c *Controller) objects(ns string) (Objects, error) {
+func (c *Controller) objects(ns string) (quota.Objects, error) {
 	all := labels.Everything()
-	var o Objects
+	var o quota.Objects
 	var err error
 	if o.Pods, err = c.pods.Pods(ns).List(all); err != nil {
 		return o, err

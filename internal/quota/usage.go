@@ -1,10 +1,7 @@
-// Package resourcequota computes ResourceQuota status: for each resource
-// named in spec.hard, how much the namespace uses now (status.used). The
-// API server's quota admission compares new objects against it.
-//
-// usage.go is the pure part, shared with admission: which pods a quota's
-// scopes select and what each object charges.
-package resourcequota
+// usage.go is the pure part of quota accounting, shared by the resource
+// quota controller (status.used) and the API server's quota admission.
+
+package quota
 
 import (
 	"slices"
@@ -47,7 +44,9 @@ func Used(q *corev1.ResourceQuota, objs Objects) corev1.ResourceList {
 
 func usedOf(name corev1.ResourceName, pods []*corev1.Pod, objs Objects) (resource.Quantity, bool) {
 	n := string(name)
-	count := func(c int) (resource.Quantity, bool) { return *resource.NewQuantity(int64(c), resource.DecimalSI), true }
+	count := func(c int) (resource.Quantity, bool) {
+		return *resource.NewQuantity(int64(c), resource.DecimalSI), true
+	}
 	switch n {
 	case "pods", "count/pods":
 		return count(len(pods))
