@@ -16,6 +16,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/utils/ptr"
 
 	"github.com/skiffkube/skiff/internal/agent"
 	"github.com/skiffkube/skiff/internal/runtime"
@@ -105,6 +106,8 @@ func TestEnvVolumesAndEvents(t *testing.T) {
 	mode := int32(0o600)
 	pod := newPod("cfg", "node-a", corev1.RestartPolicyAlways, nil)
 	pod.Labels = map[string]string{"app": "cfg"}
+	// No service account token volume: the mounts below are the test's.
+	pod.Spec.AutomountServiceAccountToken = ptr.To(false)
 	c := &pod.Spec.Containers[0]
 	c.Command = []string{"/bin/server", "--pw=$(PW)"}
 	c.Env = []corev1.EnvVar{

@@ -8,4 +8,11 @@
 // process and times scenarios (basic, backlog, pod anti-affinity, topology
 // spread): pods bound per second, create→bound percentiles from one watch,
 // per-second bind counts, peak memory and CPU per pod of each process.
+//
+// RunControllers starts `skiff server` (scheduler and controllers on) and
+// `skiff sim`, and times a Deployment becoming available, its rolling
+// update and a burst of Jobs, with the server's CPU time and peak memory.
+// RunAgent runs the agent in the bench process on a real containerd (over
+// CRI) against a `skiff server` child and times pods to Running. RunProxy
+// checks for root and the tools, then runs proxy.Bench.
 package bench

@@ -79,7 +79,6 @@ func BenchPod(namespace, name string) *corev1.Pod {
 			},
 			NodeSelector:                  map[string]string{"kubernetes.io/os": "linux"},
 			Tolerations:                   []corev1.Toleration{{Key: "dedicated", Operator: corev1.TolerationOpEqual, Value: "shop", Effect: corev1.TaintEffectNoSchedule}},
-			ServiceAccountName:            "checkout",
 			TerminationGracePeriodSeconds: ptrTo[int64](45),
 		},
 	}
