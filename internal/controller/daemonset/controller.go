@@ -102,11 +102,7 @@ func New(cfg Config) (*Controller, error) {
 	if _, err := cfg.DaemonSets.Informer().AddEventHandler(kit.Handlers(c.queue)); err != nil {
 		return nil, fmt.Errorf("daemonset controller: daemonset handler: %w", err)
 	}
-	if _, err := cfg.Pods.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    c.addPod,
-		UpdateFunc: c.updatePod,
-		DeleteFunc: c.deletePod,
-	}); err != nil {
+	if _, err := cfg.Pods.Informer().AddEventHandler(kit.OwnedPodHandlers(kind(), c.queue, c.expect, c.matching)); err != nil {
 		return nil, fmt.Errorf("daemonset controller: pod handler: %w", err)
 	}
 	if _, err := cfg.Nodes.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
@@ -127,80 +123,14 @@ func (c *Controller) Run(ctx context.Context, workers int) error {
 	return c.loop.Run(ctx, workers)
 }
 
-// ownerKey returns the key of the DaemonSet controlling pod, or "".
-func ownerKey(pod *corev1.Pod) string {
-	ref := metav1.GetControllerOfNoCopy(pod)
-	if ref == nil || ref.Kind != kind().Kind || ref.APIVersion != kind().GroupVersion().String() {
-		return ""
-	}
-	return pod.Namespace + "/" + ref.Name
-}
-
-func (c *Controller) addPod(obj any) {
-	pod, ok := obj.(*corev1.Pod)
-	if !ok {
-		return
-	}
-	if key := ownerKey(pod); key != "" {
-		c.expect.CreationObserved(key)
-		c.queue.Add(key)
-		return
-	}
-	c.enqueueMatching(pod)
-}
-
-func (c *Controller) updatePod(old, cur any) {
-	oldPod, ok1 := old.(*corev1.Pod)
-	pod, ok2 := cur.(*corev1.Pod)
-	if !ok1 || !ok2 || oldPod.ResourceVersion == pod.ResourceVersion {
-		return
-	}
-	if pod.DeletionTimestamp != nil && oldPod.DeletionTimestamp == nil {
-		// A graceful deletion: the pod may linger for its grace period,
-		// but the deletion this controller expects has happened.
-		c.deletePod(pod)
-		return
-	}
-	if key := ownerKey(oldPod); key != "" && key != ownerKey(pod) {
-		c.queue.Add(key)
-	}
-	if key := ownerKey(pod); key != "" {
-		c.queue.Add(key)
-		return
-	}
-	c.enqueueMatching(pod)
-}
-
-func (c *Controller) deletePod(obj any) {
-	pod, ok := obj.(*corev1.Pod)
-	if !ok {
-		tomb, ok := obj.(cache.DeletedFinalStateUnknown)
-		if !ok {
-			return
-		}
-		if pod, ok = tomb.Obj.(*corev1.Pod); !ok {
-			return
-		}
-	}
-	if key := ownerKey(pod); key != "" {
-		c.expect.DeletionObserved(key, pod.Namespace+"/"+pod.Name)
-		c.queue.Add(key)
-	}
-}
-
-// enqueueMatching queues the DaemonSets whose selector matches an orphan
-// pod, so they may adopt it.
-func (c *Controller) enqueueMatching(pod *corev1.Pod) {
+// matching lists the owners whose selector matches an orphan pod, so
+// they may adopt it.
+func (c *Controller) matching(pod *corev1.Pod) []string {
 	sets, err := c.dsLister.DaemonSets(pod.Namespace).List(labels.Everything())
 	if err != nil {
-		return
+		return nil
 	}
-	for _, ds := range sets {
-		sel, err := metav1.LabelSelectorAsSelector(ds.Spec.Selector)
-		if err == nil && !sel.Empty() && sel.Matches(labels.Set(pod.Labels)) {
-			c.queue.Add(ds.Namespace + "/" + ds.Name)
-		}
-	}
+	return kit.SelectorMatches(sets, func(s *appsv1.DaemonSet) *metav1.LabelSelector { return s.Spec.Selector }, pod)
 }
 
 // updateNode queues every DaemonSet when something that decides
