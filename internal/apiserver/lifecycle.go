@@ -252,6 +252,11 @@ func (s *resourceStore) prepareUpdate(obj, old runtime.Object, opts writeOptions
 		// that the finalize subresource exists to change.
 		s.res.Strategy.PrepareForUpdate(obj, old)
 	}
+	if opts.Subresource == "status" {
+		// A status write never starts a new generation, even where the
+		// type's strategy counts metadata changes (Deployment annotations).
+		m.SetGeneration(om.GetGeneration())
+	}
 	if hasSpec(obj) && specChanged(obj, old) {
 		m.SetGeneration(om.GetGeneration() + 1)
 	}
