@@ -51,7 +51,7 @@ func TestStatus(t *testing.T) {
 		ObjectMeta: metav1.ObjectMeta{Generation: 3},
 		Spec:       policyv1.PodDisruptionBudgetSpec{MinAvailable: ptr.To(intstr.FromInt32(2))},
 		Status: policyv1.PodDisruptionBudgetStatus{DisruptedPods: map[string]metav1.Time{
-			"c":    metav1.NewTime(now.Add(-time.Minute)),    // just evicted: not healthy
+			"c":    metav1.NewTime(now.Add(-time.Minute)),     // just evicted: not healthy
 			"b":    metav1.NewTime(now.Add(-3 * time.Minute)), // timed out: healthy again
 			"gone": metav1.NewTime(now),
 		}},
