@@ -193,7 +193,38 @@ func (c BenchConfig) deleteAll(ctx context.Context, t *podTracker) error {
 		case <-time.After(time.Second):
 		}
 	}
-	return nil
+	// The pods are gone from the API once their containers stopped; their
+	// sandboxes are removed by the next sync. Wait for that too, so that
+	// stopping the agent leaves nothing behind.
+	for {
+		left, err := c.sandboxesLeft(ctx)
+		if err != nil || left == 0 {
+			return err
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%d bench sandboxes still there after %s", left, c.Timeout)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// sandboxesLeft counts the runtime's sandboxes of bench pods.
+func (c BenchConfig) sandboxesLeft(ctx context.Context) (int, error) {
+	sbs, err := c.Agent.Runtime.ListPodSandbox(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("listing sandboxes: %w", err)
+	}
+	n := 0
+	for _, sb := range sbs {
+		if sb.Metadata.Namespace == c.Namespace {
+			n++
+		}
+	}
+	return n, nil
 }
 
 // podTracker watches the bench's pods and tells when each first runs.

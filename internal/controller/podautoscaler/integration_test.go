@@ -48,7 +48,10 @@ func (b busyMetrics) PodMetrics(ctx context.Context, _ string, sel labels.Select
 // target, so the HPA scales 1 → 4 (the default policy's +4 pods, then
 // the max of 4).
 func TestScalesDeploymentThroughScaleSubresource(t *testing.T) {
-	srv := servertest.Start(t, func(c *server.Config) { c.DisableScheduler = true })
+	srv := servertest.Start(t, func(c *server.Config) {
+		c.DisableScheduler = true
+		c.Controllers.Disabled = []string{"horizontal-pod-autoscaler"} // this test runs its own
+	})
 	cs := kubernetes.NewForConfigOrDie(srv.AdminConfig())
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
