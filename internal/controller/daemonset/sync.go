@@ -15,7 +15,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/utils/ptr"
@@ -47,7 +46,9 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 	if err != nil || sel.Empty() || ds.DeletionTimestamp != nil {
 		return nil // invalid selectors are refused by validation; deletion is the GC's
 	}
-	canAdopt := c.canAdopt(ds)
+	canAdopt := kit.RecheckOwner(ds, "DaemonSet", func(ctx context.Context, ns, name string) (*appsv1.DaemonSet, error) {
+		return c.client.AppsV1().DaemonSets(ns).Get(ctx, name, metav1.GetOptions{})
+	})
 	revs, err := c.history.Claim(ctx, ds, kind(), sel, canAdopt)
 	if err != nil {
 		return err
@@ -83,35 +84,13 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 	return c.requeueForAvailability(ds, states)
 }
 
-// canAdopt re-reads the DaemonSet uncached before adopting anything: it
-// must still exist with the same UID and not be deleting.
-func (c *Controller) canAdopt(ds *appsv1.DaemonSet) func(context.Context) error {
-	return func(ctx context.Context) error {
-		fresh, err := c.client.AppsV1().DaemonSets(ds.Namespace).Get(ctx, ds.Name, metav1.GetOptions{})
-		if err != nil {
-			return fmt.Errorf("re-reading daemonset: %w", err)
-		}
-		if fresh.UID != ds.UID {
-			return fmt.Errorf("daemonset %s/%s was replaced", ds.Namespace, ds.Name)
-		}
-		if fresh.DeletionTimestamp != nil {
-			return fmt.Errorf("daemonset %s/%s is being deleted", ds.Namespace, ds.Name)
-		}
-		return nil
-	}
-}
-
+// claimPods lists the namespace's pods and claims those ds selects.
 func (c *Controller) claimPods(ctx context.Context, ds *appsv1.DaemonSet, sel labels.Selector, canAdopt func(context.Context) error) ([]*corev1.Pod, error) {
 	all, err := c.podLister.Pods(ds.Namespace).List(labels.Everything())
 	if err != nil {
 		return nil, fmt.Errorf("listing pods: %w", err)
 	}
-	claimer := &kit.Claimer{Owner: ds, GVK: kind(), Selector: sel, CanAdopt: canAdopt,
-		Patch: func(ctx context.Context, ns, name string, patch []byte) error {
-			_, err := c.client.CoreV1().Pods(ns).Patch(ctx, name, types.StrategicMergePatchType, patch, metav1.PatchOptions{})
-			return err
-		}}
-	return kit.Claim(ctx, claimer, all)
+	return kit.ClaimPods(ctx, c.client, ds, kind(), sel, canAdopt, all)
 }
 
 // nodeStates groups the pods by target node and decides every node; pods

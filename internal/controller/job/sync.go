@@ -76,24 +76,10 @@ func (c *Controller) claimPods(ctx context.Context, job *batchv1.Job) ([]*corev1
 	if err != nil {
 		return nil, fmt.Errorf("listing pods of job %s/%s: %w", job.Namespace, job.Name, err)
 	}
-	claimer := &kit.Claimer{
-		Owner: job, GVK: jobKind, Selector: sel,
-		CanAdopt: func(ctx context.Context) error {
-			fresh, err := c.client.BatchV1().Jobs(job.Namespace).Get(ctx, job.Name, metav1.GetOptions{})
-			if err != nil {
-				return err
-			}
-			if fresh.UID != job.UID || fresh.DeletionTimestamp != nil {
-				return fmt.Errorf("job %s/%s was replaced or is being deleted", job.Namespace, job.Name)
-			}
-			return nil
-		},
-		Patch: func(ctx context.Context, ns, name string, patch []byte) error {
-			_, err := c.client.CoreV1().Pods(ns).Patch(ctx, name, types.StrategicMergePatchType, patch, metav1.PatchOptions{})
-			return err
-		},
-	}
-	return kit.Claim(ctx, claimer, all)
+	canAdopt := kit.RecheckOwner(job, "Job", func(ctx context.Context, ns, name string) (*batchv1.Job, error) {
+		return c.client.BatchV1().Jobs(ns).Get(ctx, name, metav1.GetOptions{})
+	})
+	return kit.ClaimPods(ctx, c.client, job, jobKind, sel, canAdopt, all)
 }
 
 // reconcile acts on an assessed Job.

@@ -1,6 +1,8 @@
 package kit
 
 import (
+	"context"
+	"fmt"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -47,5 +49,24 @@ func TestOwnedPodHandlers(t *testing.T) {
 	h.OnDelete(cache.DeletedFinalStateUnknown{Key: "ns/a", Obj: owned})
 	if got := drain(); len(got) != 1 || got[0] != "ns/ds" {
 		t.Fatalf("tombstone queued %v", got)
+	}
+}
+
+func TestRecheckOwner(t *testing.T) {
+	owner := &metav1.ObjectMeta{Name: "ds", Namespace: "ns", UID: "u1"}
+	for _, tc := range []struct {
+		name  string
+		fresh *metav1.ObjectMeta
+		want  string
+	}{
+		{"same", &metav1.ObjectMeta{UID: "u1"}, ""},
+		{"replaced", &metav1.ObjectMeta{UID: "u2"}, "daemonset ns/ds was replaced"},
+		{"deleting", &metav1.ObjectMeta{UID: "u1", DeletionTimestamp: &metav1.Time{}}, "daemonset ns/ds is being deleted"},
+	} {
+		check := RecheckOwner(owner, "DaemonSet", func(context.Context, string, string) (*metav1.ObjectMeta, error) { return tc.fresh, nil })
+		err := check(context.Background())
+		if got := fmt.Sprint(err); (tc.want == "" && err != nil) || (tc.want != "" && got != tc.want) {
+			t.Errorf("%s: %v, want %q", tc.name, err, tc.want)
+		}
 	}
 }

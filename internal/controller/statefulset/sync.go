@@ -12,7 +12,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/utils/ptr"
@@ -45,7 +44,9 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 	if err != nil || sel.Empty() || set.DeletionTimestamp != nil {
 		return nil // invalid selectors are refused by validation; deletion is the GC's
 	}
-	canAdopt := c.canAdopt(set)
+	canAdopt := kit.RecheckOwner(set, "StatefulSet", func(ctx context.Context, ns, name string) (*appsv1.StatefulSet, error) {
+		return c.client.AppsV1().StatefulSets(ns).Get(ctx, name, metav1.GetOptions{})
+	})
 	all, err := c.history.Claim(ctx, set, kind(), sel, canAdopt)
 	if err != nil {
 		return err
@@ -80,35 +81,13 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 	return c.requeueForAvailability(set, v)
 }
 
-// canAdopt re-reads the StatefulSet uncached before adopting anything: it
-// must still exist with the same UID and not be deleting.
-func (c *Controller) canAdopt(set *appsv1.StatefulSet) func(context.Context) error {
-	return func(ctx context.Context) error {
-		fresh, err := c.client.AppsV1().StatefulSets(set.Namespace).Get(ctx, set.Name, metav1.GetOptions{})
-		if err != nil {
-			return fmt.Errorf("re-reading statefulset: %w", err)
-		}
-		if fresh.UID != set.UID {
-			return fmt.Errorf("statefulset %s/%s was replaced", set.Namespace, set.Name)
-		}
-		if fresh.DeletionTimestamp != nil {
-			return fmt.Errorf("statefulset %s/%s is being deleted", set.Namespace, set.Name)
-		}
-		return nil
-	}
-}
-
+// claimPods lists the namespace's pods and claims those set selects.
 func (c *Controller) claimPods(ctx context.Context, set *appsv1.StatefulSet, sel labels.Selector, canAdopt func(context.Context) error) ([]*corev1.Pod, error) {
 	all, err := c.podLister.Pods(set.Namespace).List(labels.Everything())
 	if err != nil {
 		return nil, fmt.Errorf("listing pods: %w", err)
 	}
-	claimer := &kit.Claimer{Owner: set, GVK: kind(), Selector: sel, CanAdopt: canAdopt,
-		Patch: func(ctx context.Context, ns, name string, patch []byte) error {
-			_, err := c.client.CoreV1().Pods(ns).Patch(ctx, name, types.StrategicMergePatchType, patch, metav1.PatchOptions{})
-			return err
-		}}
-	return kit.Claim(ctx, claimer, all)
+	return kit.ClaimPods(ctx, c.client, set, kind(), sel, canAdopt, all)
 }
 
 // syncRevisions makes the newest revision hold the set's template (the
