@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sort"
 	"sync"
@@ -55,6 +56,8 @@ func (r *restartable) stop() {
 			r.t.Fatalf("server stopped with %v", err)
 		}
 	case <-time.After(30 * time.Second):
+		buf := make([]byte, 1<<22)
+		r.t.Logf("goroutines:\n%s", buf[:runtime.Stack(buf, true)])
 		r.t.Fatal("server did not stop within 30s")
 	}
 }

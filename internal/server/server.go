@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	goruntime "runtime"
 	"strconv"
+	"sync"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -117,8 +118,15 @@ func Start(parent context.Context, cfg Config) (*Server, error) {
 
 	g, gctx := errgroup.WithContext(ctx)
 	s := &Server{cfg: cfg, creds: creds, KubeconfigPath: cfg.KubeconfigPath, URL: "https://" + localURLHost(cfg) + ":" + strconv.Itoa(cfg.SecurePort), Started: started, group: g, cancel: cancel}
+	// The components (controllers, leases) are clients of this server: they
+	// stop first, while it still answers their last requests (a Lease
+	// release), and only then does the HTTP server drain.
+	var components sync.WaitGroup
+	components.Add(1)
+	componentsDone := sync.OnceFunc(components.Done)
 	fail := func(err error) (*Server, error) {
 		cancel()
+		componentsDone()
 		return nil, errors.Join(err, g.Wait())
 	}
 	g.Go(func() error { return api.Run(gctx) })
@@ -135,12 +143,19 @@ func Start(parent context.Context, cfg Config) (*Server, error) {
 	})
 	g.Go(func() error {
 		<-gctx.Done()
+		waitAtMost(&components, 15*time.Second)
 		api.StopWatches()
-		shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		// In-flight requests get a while to finish. An HTTP/2 connection
+		// accepted while Shutdown began never hears of it and would hold
+		// the drain forever, so what is left after that is closed.
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		err := hs.Shutdown(shutdownCtx)
+		if err := hs.Shutdown(shutdownCtx); errors.Is(err, context.DeadlineExceeded) {
+			cfg.Logger.Warn("closing connections still open after the shutdown drain")
+			hs.Close()
+		}
 		closeStore()
-		return err
+		return nil
 	})
 
 	if err := pki.WriteKubeconfig(cfg.KubeconfigPath, s.URL, caPEM,
@@ -160,12 +175,30 @@ func Start(parent context.Context, cfg Config) (*Server, error) {
 		return fail(err)
 	}
 	cfg.Logger.Debug("startup: bootstrap objects", "took", time.Since(started))
-	g.Go(func() error { return runKubernetesEndpoints(gctx, s.admin, cfg) })
-	g.Go(func() error { return runControllers(gctx, s.ComponentConfig, cfg) })
+	comps, cctx := errgroup.WithContext(gctx)
+	comps.Go(func() error { return runKubernetesEndpoints(cctx, s.admin, cfg) })
+	comps.Go(func() error { return runControllers(cctx, s.ComponentConfig, cfg) })
+	g.Go(func() error {
+		defer componentsDone()
+		return comps.Wait()
+	})
 	s.ReadyAt = time.Now()
 	ok = true
 	cfg.Logger.Info("API server ready", "url", s.URL, "kubeconfig", cfg.KubeconfigPath, "startup", s.ReadyAt.Sub(started).Round(time.Millisecond))
 	return s, nil
+}
+
+// waitAtMost waits for wg, giving up after d.
+func waitAtMost(wg *sync.WaitGroup, d time.Duration) {
+	done := make(chan struct{})
+	go func() {
+		wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(d):
+	}
 }
 
 // Wait blocks until the server has stopped and returns the first error.
