@@ -26,9 +26,10 @@ const DefaultKubeletPort = 10250
 
 // KubeletClientConfig says how the API server reaches node agents.
 type KubeletClientConfig struct {
-	// Certificate is the client certificate the API server presents to
-	// agents (signed by the cluster CA, which agents require).
-	Certificate tls.Certificate
+	// Certificate returns the client certificate the API server presents
+	// to agents (signed by the cluster CA, which agents require); it is
+	// asked on every new connection, so a rotated certificate is used.
+	Certificate func(*tls.CertificateRequestInfo) (*tls.Certificate, error)
 	// RootCAs verify the agents' serving certificates; nil does not verify
 	// them, as upstream does by default (agents sign their own).
 	RootCAs *x509.CertPool
@@ -48,9 +49,9 @@ func NewKubeletClient(cfg KubeletClientConfig) *KubeletClient {
 		cfg.DialTimeout = 10 * time.Second
 	}
 	tc := &tls.Config{
-		MinVersion:   tls.VersionTLS12,
-		Certificates: []tls.Certificate{cfg.Certificate},
-		RootCAs:      cfg.RootCAs,
+		MinVersion:           tls.VersionTLS12,
+		GetClientCertificate: cfg.Certificate,
+		RootCAs:              cfg.RootCAs,
 		// Connection upgrades (exec, attach, port-forward) need HTTP/1.1.
 		NextProtos:         []string{"http/1.1"},
 		InsecureSkipVerify: cfg.RootCAs == nil, //nolint:gosec // as upstream's default: agents' certificates are self-signed

@@ -136,10 +136,11 @@ func TestX509OverTLS(t *testing.T) {
 	if err := ca.EnsureServingCert(certPath, keyPath, []string{"127.0.0.1"}, now); err != nil {
 		t.Fatal(err)
 	}
-	tlsCfg, err := pki.ServerTLSConfig(certPath, keyPath, ca.Pool())
+	pair, err := pki.NewFilePair(certPath, keyPath)
 	if err != nil {
 		t.Fatal(err)
 	}
+	tlsCfg := pki.ServerTLSConfig(pair, ca.Pool())
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		u, ok, err := X509{}.Authenticate(r)
 		if !ok || err != nil {
@@ -149,6 +150,9 @@ func TestX509OverTLS(t *testing.T) {
 		io.WriteString(w, u.Name+" "+strings.Join(u.Groups, ","))
 	}))
 	srv.TLS = tlsCfg
+	// httptest would otherwise put its own certificate in front.
+	cur, _ := pair.Current()
+	srv.TLS.Certificates = []tls.Certificate{*cur}
 	srv.StartTLS()
 	defer srv.Close()
 

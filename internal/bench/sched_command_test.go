@@ -11,19 +11,19 @@ import (
 	"github.com/skiffkube/skiff/internal/cli"
 )
 
-// TestBenchSchedulerCommand runs `skiff bench scheduler` reduced (200
-// hollow nodes, 1,000 measured pods) against real child processes and
+// TestBenchSchedulerCommand runs `skiff bench scheduler` reduced (100
+// hollow nodes, 300 measured pods) against real child processes and
 // checks that every scenario bound all its pods and the tables are whole.
 // The throughput targets are not asserted: the machine may be busy.
 func TestBenchSchedulerCommand(t *testing.T) {
 	if testing.Short() {
-		t.Skip("starts a server and 200 hollow nodes")
+		t.Skip("starts a server and 100 hollow nodes")
 	}
 	t.Setenv(childEnv, "1")
 	var stdout, stderr bytes.Buffer
 	root := cli.NewRoot(&stdout, &stderr)
-	root.SetArgs([]string{"bench", "scheduler", "--nodes", "200", "--init-pods", "200", "--pods", "1000",
-		"--anti-affinity-pods", "100", "--spread-pods", "300", "--workers", "16", "--seed", "1", "--timeout", "2m"})
+	root.SetArgs([]string{"bench", "scheduler", "--nodes", "100", "--init-pods", "100", "--pods", "300",
+		"--anti-affinity-pods", "50", "--spread-pods", "100", "--workers", "16", "--seed", "1", "--timeout", "2m"})
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	if err := root.ExecuteContext(ctx); err != nil {
@@ -37,7 +37,7 @@ func TestBenchSchedulerCommand(t *testing.T) {
 			rows[strings.Fields(cells[0])[0]] = cells
 		}
 	}
-	want := map[string]int{"basic": 1000, "backlog": 1000, "pod": 100, "topology": 300}
+	want := map[string]int{"basic": 300, "backlog": 300, "pod": 50, "topology": 100}
 	for first, measured := range want {
 		cells, ok := rows[first]
 		if !ok {
@@ -54,7 +54,7 @@ func TestBenchSchedulerCommand(t *testing.T) {
 			t.Errorf("%s: verdict %q", first, v)
 		}
 	}
-	for _, want := range []string{"| server (API server + etcd) | ", "| scheduler (bench process", "| 200 hollow nodes (skiff sim) | ", "- basic: "} {
+	for _, want := range []string{"| server (API server + etcd) | ", "| scheduler (bench process", "| 100 hollow nodes (skiff sim) | ", "- basic: "} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("table lacks %q", want)
 		}

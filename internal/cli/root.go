@@ -24,6 +24,7 @@ func NewRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.AddCommand(newAgentCommand(stderr))
 	root.AddCommand(newUpCommand(stderr))
 	root.AddCommand(newTokenCommand(stdout))
+	root.AddCommand(newCertificateCommand(stdout))
 	root.AddCommand(newImageCommand(stdout))
 	root.AddCommand(newExplainCommand(stdout))
 	return root

@@ -78,13 +78,13 @@ func ensureCredentials(cfg Config, dir string) (*credentials, error) {
 	if err := ca.EnsureClientCert(filepath.Join(dir, "admin.crt"), filepath.Join(dir, "admin.key"), "skiff-admin", []string{auth.GroupMasters}, now); err != nil {
 		return nil, fmt.Errorf("admin certificate: %w", err)
 	}
-	tlsConf, err := pki.ServerTLSConfig(certPath, keyPath, ca.Pool())
+	// The CA goes along with the serving certificate, so that a joining
+	// agent can check it against the hash its join token pins.
+	serving, err := pki.NewFilePair(certPath, keyPath, ca.Cert.Raw)
 	if err != nil {
 		return nil, err
 	}
-	// Send the CA along with the serving certificate, so that a joining
-	// agent can check it against the hash its join token pins.
-	tlsConf.Certificates[0].Certificate = append(tlsConf.Certificates[0].Certificate, ca.Cert.Raw)
+	tlsConf := pki.ServerTLSConfig(serving, ca.Pool())
 	keys, err := serviceaccount.EnsureKeys(filepath.Join(dir, "service-account.key"), cfg.ServiceAccountIssuer, nil)
 	if err != nil {
 		return nil, err
@@ -94,17 +94,38 @@ func ensureCredentials(cfg Config, dir string) (*credentials, error) {
 	if err := ca.EnsureClientCert(kcert, kkey, "skiff-apiserver-kubelet-client", nil, now); err != nil {
 		return nil, fmt.Errorf("kubelet client certificate: %w", err)
 	}
-	pair, err := tls.LoadX509KeyPair(kcert, kkey)
+	kpair, err := pki.NewFilePair(kcert, kkey)
 	if err != nil {
 		return nil, fmt.Errorf("kubelet client certificate: %w", err)
 	}
-	c.kubelet = apiserver.NewKubeletClient(apiserver.KubeletClientConfig{Certificate: pair})
+	c.kubelet = apiserver.NewKubeletClient(apiserver.KubeletClientConfig{Certificate: kpair.GetClientCertificate})
 	for _, name := range []string{ComponentScheduler, ComponentControllerManager, ComponentProxy} {
 		if _, _, err := c.componentCert(name); err != nil {
 			return nil, err
 		}
 	}
 	return c, nil
+}
+
+// renewCertificates reissues the leaf certificates under the TLS directory
+// that are close to expiry (all of them with force); the server, its
+// components and kubectl pick the new files up as they are.
+func (c *credentials) renewCertificates(force bool, now time.Time) ([]string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.ca.RenewLeaves(c.dir, force, now)
+}
+
+// RotateCertificates reissues every leaf certificate the cluster CA of the
+// server with dataDir signed (`skiff certificate rotate`) and returns
+// their paths.
+func RotateCertificates(dataDir string, now time.Time) ([]string, error) {
+	dir := filepath.Join(dataDir, "tls")
+	ca, err := pki.LoadCA(dir, now)
+	if err != nil {
+		return nil, fmt.Errorf("the server's CA in %s: %w", dir, err)
+	}
+	return ca.RenewLeaves(dir, true, now)
 }
 
 // componentIdentity maps a component name to its user and groups.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -135,6 +136,10 @@ func Start(parent context.Context, cfg Config) (*Server, error) {
 		return nil
 	})
 	g.Go(func() error {
+		renewCertificates(gctx, creds, certificateCheck, cfg.Logger)
+		return nil
+	})
+	g.Go(func() error {
 		err := hs.ServeTLS(ln, "", "")
 		if errors.Is(err, http.ErrServerClosed) {
 			return nil
@@ -186,6 +191,32 @@ func Start(parent context.Context, cfg Config) (*Server, error) {
 	ok = true
 	cfg.Logger.Info("API server ready", "url", s.URL, "kubeconfig", cfg.KubeconfigPath, "startup", s.ReadyAt.Sub(started).Round(time.Millisecond))
 	return s, nil
+}
+
+// certificateCheck is how often the server looks for certificates close to
+// expiry.
+const certificateCheck = time.Hour
+
+// renewCertificates reissues, every interval until ctx ends, the leaf
+// certificates that are within 30 days of expiry, so that no one renews
+// them by hand.
+func renewCertificates(ctx context.Context, creds *credentials, interval time.Duration, logger *slog.Logger) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			renewed, err := creds.renewCertificates(false, now)
+			if err != nil {
+				logger.Error("renewing certificates", "err", err)
+			}
+			for _, path := range renewed {
+				logger.Info("renewed a certificate close to expiry", "path", path)
+			}
+		}
+	}
 }
 
 // waitAtMost waits for wg, giving up after d.

@@ -68,6 +68,11 @@ func EnsureCA(dir, commonName string, now time.Time) (*CA, error) {
 	return ca, nil
 }
 
+// LoadCA loads the CA kept in dir; unlike EnsureCA it never creates one.
+func LoadCA(dir string, now time.Time) (*CA, error) {
+	return loadCA(filepath.Join(dir, caCertFile), filepath.Join(dir, caKeyFile), now)
+}
+
 // loadCA reads an existing CA and checks that it can still sign.
 func loadCA(certPath, keyPath string, now time.Time) (*CA, error) {
 	cert, key, err := readPair(certPath, keyPath)

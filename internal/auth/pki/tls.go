@@ -3,7 +3,6 @@ package pki
 import (
 	"crypto/tls"
 	"crypto/x509"
-	"fmt"
 )
 
 // strongCipherSuites are the TLS 1.2 suites the server accepts: ECDHE key
@@ -21,20 +20,16 @@ func strongCipherSuites() []uint16 {
 }
 
 // ServerTLSConfig returns the API server's TLS configuration: the serving
-// certificate from certPath/keyPath, TLS 1.2 or newer with strong cipher
-// suites only, and client certificates verified against clientCAs when a
-// client presents one (VerifyClientCertIfGiven), so token and anonymous
-// clients still connect. The certificate is read once; nothing is reloaded.
-func ServerTLSConfig(certPath, keyPath string, clientCAs *x509.CertPool) (*tls.Config, error) {
-	cert, err := tls.LoadX509KeyPair(certPath, keyPath)
-	if err != nil {
-		return nil, fmt.Errorf("server TLS config: %w", err)
-	}
+// certificate from pair (reloaded when rotated on disk), TLS 1.2 or newer
+// with strong cipher suites only, and client certificates verified
+// against clientCAs when a client presents one (VerifyClientCertIfGiven),
+// so token and anonymous clients still connect.
+func ServerTLSConfig(pair *FilePair, clientCAs *x509.CertPool) *tls.Config {
 	return &tls.Config{
-		Certificates: []tls.Certificate{cert},
-		MinVersion:   tls.VersionTLS12,
-		CipherSuites: strongCipherSuites(),
-		ClientAuth:   tls.VerifyClientCertIfGiven,
-		ClientCAs:    clientCAs,
-	}, nil
+		GetCertificate: pair.GetCertificate,
+		MinVersion:     tls.VersionTLS12,
+		CipherSuites:   strongCipherSuites(),
+		ClientAuth:     tls.VerifyClientCertIfGiven,
+		ClientCAs:      clientCAs,
+	}
 }

@@ -30,10 +30,11 @@ func TestKubeconfigHandshake(t *testing.T) {
 	if err := ca.EnsureClientCert(clientCert, clientKey, "admin", []string{"system:masters"}, now); err != nil {
 		t.Fatal(err)
 	}
-	tlsCfg, err := ServerTLSConfig(servingCert, servingKey, ca.Pool())
+	pair, err := NewFilePair(servingCert, servingKey)
 	if err != nil {
 		t.Fatal(err)
 	}
+	tlsCfg := ServerTLSConfig(pair, ca.Pool())
 	if tlsCfg.MinVersion != tls.VersionTLS12 || tlsCfg.ClientAuth != tls.VerifyClientCertIfGiven {
 		t.Fatalf("MinVersion=%x ClientAuth=%v", tlsCfg.MinVersion, tlsCfg.ClientAuth)
 	}
@@ -47,6 +48,9 @@ func TestKubeconfigHandshake(t *testing.T) {
 		io.WriteString(w, leaf.Subject.CommonName+"/"+leaf.Subject.Organization[0])
 	}))
 	srv.TLS = tlsCfg
+	// httptest would otherwise put its own certificate in front.
+	cur, _ := pair.Current()
+	srv.TLS.Certificates = []tls.Certificate{*cur}
 	srv.StartTLS()
 	defer srv.Close()
 
@@ -96,12 +100,16 @@ func TestServerRejectsWeakTLS(t *testing.T) {
 	if err := ca.EnsureServingCert(certPath, keyPath, []string{"127.0.0.1"}, now); err != nil {
 		t.Fatal(err)
 	}
-	tlsCfg, err := ServerTLSConfig(certPath, keyPath, ca.Pool())
+	pair, err := NewFilePair(certPath, keyPath)
 	if err != nil {
 		t.Fatal(err)
 	}
+	tlsCfg := ServerTLSConfig(pair, ca.Pool())
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 	srv.TLS = tlsCfg
+	// httptest would otherwise put its own certificate in front.
+	cur, _ := pair.Current()
+	srv.TLS.Certificates = []tls.Certificate{*cur}
 	srv.StartTLS()
 	defer srv.Close()
 
