@@ -95,6 +95,16 @@ type Config struct {
 	// condition stays after its signal recovers (5 min).
 	EvictionMonitoringInterval       time.Duration
 	EvictionPressureTransitionPeriod time.Duration
+	// GCPolicy says which dead containers and unused images garbage
+	// collection removes; zero fields take DefaultGCPolicy's values (a
+	// negative MaxPerPodContainer or age means 0). GCPeriod is how often
+	// it runs (1 min); it also runs, removing every unused image, before
+	// pods are evicted for disk pressure. Image GC needs Stats.
+	GCPolicy GCPolicy
+	GCPeriod time.Duration
+	// PinnedImages are image names garbage collection never removes
+	// (the sandbox image, when the runtime does not pin it itself).
+	PinnedImages []string
 	// DisableEvents turns off the Events the agent writes about pods
 	// (Pulling, Started, Killing, ...).
 	DisableEvents bool
@@ -167,6 +177,10 @@ type Agent struct {
 
 	// pressure is the node's pressure and the pods evicted.
 	pressure pressureState
+	// gc is what garbage collection remembers of images; pinned are the
+	// image names it keeps (normalised too).
+	gc     gcState
+	pinned map[string]bool
 	// pulls holds back image pulls that failed.
 	pulls pullBackoff
 	// failedStarts are the containers (<uid>/<name>) and sandboxes
@@ -209,6 +223,11 @@ func New(cfg Config) (*Agent, error) {
 		termMessages: map[string]string{},
 		pressure:     pressureState{lastSeen: map[corev1.NodeConditionType]time.Time{}, evicted: map[types.UID]string{}},
 		static:       map[types.UID]*staticPodState{},
+		gc:           gcState{images: map[string]*imageUse{}},
+		pinned:       map[string]bool{},
+	}
+	for _, name := range cfg.PinnedImages {
+		a.pinned[name], a.pinned[normalizeImage(name)] = true, true
 	}
 	a.staticSrc = newStaticSource(cfg, a.signal)
 	a.staticReady = a.staticSrc == nil
@@ -249,6 +268,8 @@ func (c Config) withDefaults() Config {
 	setDuration(&c.ManifestCheckInterval, 20*time.Second)
 	setDuration(&c.EvictionMonitoringInterval, 10*time.Second)
 	setDuration(&c.EvictionPressureTransitionPeriod, 5*time.Minute)
+	setDuration(&c.GCPeriod, time.Minute)
+	c.GCPolicy = c.GCPolicy.withDefaults()
 	if c.EvictionHard == nil {
 		c.EvictionHard = DefaultEvictionHard()
 	}

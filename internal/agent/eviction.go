@@ -39,14 +39,25 @@ type pressureState struct {
 	lastAt time.Time
 }
 
-// checkPressure measures the node when due, updates the pressure
-// conditions and, while a threshold is crossed, evicts one pod once the
-// previous eviction is over. It returns when it next wants to run.
+// checkPressure collects garbage when due, then measures the node when
+// due, updates the pressure conditions and, while a threshold is
+// crossed, evicts one pod once the previous eviction is over (disk is
+// reclaimed first). It returns when it next wants to run.
 func (a *Agent) checkPressure(ctx context.Context, desired []*corev1.Pod, observed RuntimeState, now time.Time, apiKnown bool, log *slog.Logger) time.Time {
-	ps := &a.pressure
+	gcNext := a.collectGarbage(ctx, desired, observed, now, apiKnown && a.staticReady, log)
 	if a.cfg.Stats == nil {
-		return time.Time{}
+		return time.Time{} // hollow nodes: GC runs when a sync does
 	}
+	return earliest(gcNext, a.checkEviction(ctx, desired, observed, now, apiKnown, log))
+}
+
+// checkEviction measures the node when due, updates the pressure
+// conditions and, while a threshold is crossed, evicts one pod once the
+// previous eviction is over. Under disk pressure, dead containers and
+// unused images are removed first and the node measured again: no pod
+// is evicted if that was enough. It returns when it next wants to run.
+func (a *Agent) checkEviction(ctx context.Context, desired []*corev1.Pod, observed RuntimeState, now time.Time, apiKnown bool, log *slog.Logger) time.Time {
+	ps := &a.pressure
 	if now.Before(ps.nextCheck) {
 		return ps.nextCheck
 	}
@@ -67,6 +78,16 @@ func (a *Agent) checkPressure(ctx context.Context, desired []*corev1.Pod, observ
 	}
 	if len(crossed) == 0 || !apiKnown || !a.evictionOver(observed, now) {
 		return ps.nextCheck
+	}
+	if conditionOf(crossed[0].Signal) == corev1.NodeDiskPressure && a.staticReady && a.reclaim(ctx, desired, observed, now, log) {
+		if stats, err = a.cfg.Stats.NodeStats(ctx); err != nil {
+			warn(ctx, log, "measuring the node after reclaim", "err", err)
+			return ps.nextCheck
+		}
+		if crossed = breaches(a.cfg.EvictionHard, stats); len(crossed) == 0 {
+			log.Info("reclaiming disk relieved the pressure; no pod evicted")
+			return ps.nextCheck
+		}
 	}
 	b := crossed[0]
 	var candidates []*corev1.Pod

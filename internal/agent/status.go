@@ -68,6 +68,13 @@ func PodStatus(pod *corev1.Pod, ps *PodState, errs map[string]StartError, health
 			initDone = initDone && cs.State.Terminated != nil && cs.State.Terminated.ExitCode == 0
 		}
 	}
+	// Initialised stays initialised (upstream's rule): once an app
+	// container has run, a sidecar that stops or restarts, or an init
+	// container's record that was cleaned up, does not send the pod back
+	// to Pending.
+	if !initDone && (appContainerRan(pod, ps) || conditionTrue(pod.Status.Conditions, corev1.PodInitialized)) {
+		initDone = true
+	}
 	waitReason := ReasonContainerCreating
 	if !initDone {
 		waitReason = ReasonPodInitializing
@@ -81,6 +88,23 @@ func PodStatus(pod *corev1.Pod, ps *PodState, errs map[string]StartError, health
 	}
 	setConditions(&st, pod, ps, initDone, now)
 	return st
+}
+
+// appContainerRan says whether any of the pod's app containers was
+// created.
+func appContainerRan(pod *corev1.Pod, ps *PodState) bool {
+	for i := range pod.Spec.Containers {
+		if ps.Latest(pod.Spec.Containers[i].Name) != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// conditionTrue says whether the condition of type t is True.
+func conditionTrue(conds []corev1.PodCondition, t corev1.PodConditionType) bool {
+	i := findCondition(conds, t)
+	return i >= 0 && conds[i].Status == corev1.ConditionTrue
 }
 
 func metaTime(t time.Time) metav1.Time { return metav1.NewTime(t.Truncate(time.Second).UTC()) }

@@ -76,6 +76,10 @@ func TestPodStatus(t *testing.T) {
 		{name: "image pull error", pod: testPod(), world: newWorld().sandbox(uid, "sb1", 0, true),
 			errs: map[string]StartError{"a": {Reason: ReasonErrImagePull, Message: "denied"}},
 			want: "Pending ip=10.244.0.5 PodScheduled=True PodReadyToStartContainers=True Initialized=True ContainersReady=False(ContainersNotReady) Ready=False(ContainersNotReady) | a:waiting/ErrImagePull restarts=0 ready=false started=false"},
+		{name: "a sidecar stopped after the app finished keeps the pod initialised",
+			pod:   testPod(policy(corev1.RestartPolicyNever), initContainers("s"), sidecarInit),
+			world: newWorld().sandbox(uid, "sb1", 0, true).exited("sb1", "c2", "a", 0, 0, at(-5), at(-3)).exited("sb1", "c1", "s", 0, 137, at(-9), at(-2)),
+			want:  "Succeeded ip=10.244.0.5 PodScheduled=True PodReadyToStartContainers=True Initialized=True ContainersReady=False(PodCompleted) Ready=False(PodCompleted) | s:terminated/Error/137 restarts=0 ready=false started=false | a:terminated/Completed/0 restarts=0 ready=false started=false"},
 		{name: "terminal phase is kept", pod: testPod(phase(corev1.PodFailed)),
 			world: newWorld().sandbox(uid, "sb1", 0, false).exited("sb1", "c1", "a", 0, 0, at(-3), at(-1)),
 			want:  "Failed ip=10.244.0.5 PodScheduled=True PodReadyToStartContainers=False Initialized=True ContainersReady=False(PodCompleted) Ready=False(PodCompleted) | a:terminated/Completed/0 restarts=0 ready=false started=false"},
@@ -91,6 +95,12 @@ func TestPodStatus(t *testing.T) {
 			}
 		})
 	}
+}
+
+// sidecarInit makes the first init container a sidecar.
+func sidecarInit(p *corev1.Pod) {
+	always := corev1.ContainerRestartPolicyAlways
+	p.Spec.InitContainers[0].RestartPolicy = &always
 }
 
 // TestPodStatusStable: recomputing from the written status later changes

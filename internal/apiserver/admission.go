@@ -21,13 +21,18 @@ const (
 	AdmissionNodeRestriction          = "NodeRestriction"
 	AdmissionDefaultTolerationSeconds = "DefaultTolerationSeconds"
 	AdmissionResourceQuota            = "ResourceQuota"
+	AdmissionTaintNodesByCondition    = "TaintNodesByCondition"
+	AdmissionPriority                 = "Priority"
+	AdmissionPodSecurity              = "PodSecurity"
+	AdmissionDefaultStorageClass      = "DefaultStorageClass"
 )
 
 // DefaultAdmissionPlugins are the plugins a full server enables, in
 // upstream's order.
 func DefaultAdmissionPlugins() []string {
 	return []string{AdmissionLimitRanger, AdmissionServiceAccount, AdmissionNodeRestriction,
-		AdmissionDefaultTolerationSeconds, AdmissionResourceQuota}
+		AdmissionTaintNodesByCondition, AdmissionPriority, AdmissionDefaultTolerationSeconds,
+		AdmissionPodSecurity, AdmissionDefaultStorageClass, AdmissionMutatingWebhook, AdmissionValidatingWebhook, AdmissionResourceQuota}
 }
 
 // admissionWait bounds how long admission waits for what a controller
@@ -43,6 +48,8 @@ type admission struct {
 	enabled map[string]bool
 	// suffix draws the random part of generated volume names.
 	suffix func() string
+	// webhooks runs the admission webhooks; nil when both are off.
+	webhooks *webhookAdmission
 }
 
 func newAdmission(plugins []string, suffix func() string) admission {
@@ -83,9 +90,27 @@ func (s *Server) admitPlugins(ctx context.Context, rs *resourceStore, obj runtim
 			return err
 		}
 	}
+	if s.admission.on(AdmissionTaintNodesByCondition) {
+		admitTaintNewNode(obj)
+	}
+	if s.admission.on(AdmissionPriority) {
+		if err := s.admitPriority(ctx, rs, obj); err != nil {
+			return err
+		}
+	}
 	if s.admission.on(AdmissionDefaultTolerationSeconds) {
 		if pod, ok := obj.(*corev1.Pod); ok {
 			addDefaultTolerations(pod)
+		}
+	}
+	if s.admission.on(AdmissionPodSecurity) {
+		if err := s.admitPodSecurity(ctx, rs, obj); err != nil {
+			return err
+		}
+	}
+	if s.admission.on(AdmissionDefaultStorageClass) {
+		if err := s.admitDefaultStorageClass(ctx, obj); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -101,7 +126,7 @@ func (s *Server) installAdmission() {
 				continue
 			}
 			rs.hooks.beforeCreate = chainCreate(func(ctx context.Context, obj runtime.Object, dryRun bool) (func(), error) {
-				return func() {}, s.chargeQuota(ctx, rs, obj, dryRun)
+				return s.chargeQuota(ctx, rs, obj, dryRun)
 			}, rs.hooks.beforeCreate)
 		}
 	}
@@ -114,6 +139,14 @@ func (s *Server) installAdmission() {
 			}, rs.hooks.beforeUpdate)
 		}
 	}
+	if s.admission.on(AdmissionPriority) {
+		s.installPriority()
+	}
+	if s.admission.on(AdmissionPodSecurity) {
+		s.installPodSecurity()
+	}
+	// Last, so that webhooks run before the hooks above (quota charging).
+	s.installWebhooks()
 }
 
 type createHook = func(ctx context.Context, obj runtime.Object, dryRun bool) (func(), error)

@@ -2,25 +2,87 @@ package apiserver
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/skiffkube/skiff/internal/quota"
 )
+
+// quotaWriteTimeout bounds charging (and storing) an object counted by a
+// quota, which a client's cancellation does not interrupt.
+const quotaWriteTimeout = 30 * time.Second
 
 // chargeQuota is the ResourceQuota plugin on create: every quota of the
 // namespace that counts the new object must have room for it. The charge
 // is added to the quota's status.used with compare-and-swap, so concurrent
 // creates cannot both take the last unit; the quota controller later
 // recomputes status.used from the objects (which also returns the charge
-// of a create that failed after admission).
-func (s *Server) chargeQuota(ctx context.Context, rs *resourceStore, obj runtime.Object, dryRun bool) error {
+// of a create that failed after admission). Each charge is recorded as a
+// reservation on the quota (quota.ReservationsAnnotation), so that the
+// controller does not drop the charge of an object not yet stored.
+// It returns the undo to run if the object is not stored after all: it
+// gives the charges back at once.
+func (s *Server) chargeQuota(ctx context.Context, rs *resourceStore, obj runtime.Object, dryRun bool) (func(), error) {
+	var charged []*corev1.ResourceQuota
+	undo := func() {
+		for _, q := range charged {
+			s.releaseQuota(context.WithoutCancel(ctx), q, objectMeta(obj).GetUID())
+		}
+	}
+	// A client that gives up mid-way must not leave a charge written but
+	// unknown to us (it would hold the quota until its reservation
+	// expires): the charge runs to its end on its own deadline.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), quotaWriteTimeout)
+	defer cancel()
+	err := s.chargeQuotas(ctx, rs, obj, dryRun, func(q *corev1.ResourceQuota) {
+		if !dryRun {
+			charged = append(charged, q)
+		}
+	})
+	if err != nil {
+		undo()
+		return nil, err
+	}
+	return undo, nil
+}
+
+// releaseQuota gives back the charge reserved for the object uid on q,
+// if its reservation is still there (the controller may have dropped it
+// and recounted already).
+func (s *Server) releaseQuota(ctx context.Context, q *corev1.ResourceQuota, uid types.UID) {
+	errGone := errors.New("no reservation")
+	_, _, _ = s.stores[quotasGVR].update(ctx, q.Namespace, q.Name, func(old runtime.Object) (runtime.Object, error) {
+		cur := old.(*corev1.ResourceQuota)
+		rs := quota.Reservations(cur)
+		i := slices.IndexFunc(rs, func(r quota.Reservation) bool { return r.UID == uid })
+		if i < 0 {
+			return nil, errGone
+		}
+		for name, c := range rs[i].Charge {
+			if v, ok := cur.Status.Used[name]; ok {
+				v.Sub(c)
+				cur.Status.Used[name] = v
+			}
+		}
+		quota.SetReservations(cur, slices.Delete(rs, i, i+1))
+		cur.ResourceVersion = ""
+		return cur, nil
+	}, nil, writeOptions{Internal: true})
+}
+
+// chargeQuotas charges every quota that counts obj, calling charged for
+// each one charged.
+func (s *Server) chargeQuotas(ctx context.Context, rs *resourceStore, obj runtime.Object, dryRun bool, charged func(*corev1.ResourceQuota)) error {
 	m := objectMeta(obj)
 	items, err := listNamespace(ctx, s.stores[quotasGVR], m.GetNamespace())
 	if err != nil || len(items) == 0 {
@@ -52,12 +114,18 @@ func (s *Server) chargeQuota(ctx context.Context, rs *resourceStore, obj runtime
 				return nil, apierrors.NewForbidden(rs.gr, m.GetName(), err)
 			}
 			cur.Status.Used = used
+			// The object is stored after this write: the reservation tells
+			// the quota controller to keep the charge until it sees it.
+			quota.SetReservations(cur, append(quota.Reservations(cur), quota.Reservation{
+				UID: m.GetUID(), Name: m.GetName(), Resource: rs.gr.Resource, Charge: charge, At: rs.now().Unix(),
+			}))
 			cur.ResourceVersion = ""
 			return cur, nil
 		}, nil, writeOptions{Internal: true, DryRun: dryRun})
 		if err != nil {
 			return err
 		}
+		charged(q)
 	}
 	return nil
 }

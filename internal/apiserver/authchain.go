@@ -27,6 +27,7 @@ func (s *Server) buildAuth() {
 	var tokens auth.TokenUnion
 	if s.cfg.ServiceAccountTokens != nil {
 		tokens = append(tokens, &serviceaccount.Authenticator{Keys: s.cfg.ServiceAccountTokens, Lookup: objectLookup{s}, Now: s.cfg.Clock.Now})
+		tokens = append(tokens, &serviceaccount.LegacyAuthenticator{Keys: s.cfg.ServiceAccountTokens, Lookup: legacyLookup{s}})
 	}
 	if s.cfg.BootstrapTokens {
 		tokens = append(tokens, &bootstraptoken.Authenticator{Secrets: s.getSecret, Now: s.cfg.Clock.Now})

@@ -62,7 +62,12 @@ func (s *resourceStore) create(ctx context.Context, obj runtime.Object, opts wri
 		undo()
 		return nil, apierrors.NewInternalError(err)
 	}
-	rev, err := s.store.Create(ctx, s.key(m.GetNamespace(), m.GetName()), data)
+	// Once admission has charged a quota, the write must finish or fail
+	// for certain: a cancelled request could otherwise store the object
+	// while the charge is given back.
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), quotaWriteTimeout)
+	defer cancel()
+	rev, err := s.store.Create(wctx, s.key(m.GetNamespace(), m.GetName()), data)
 	if err != nil {
 		undo()
 		if errors.Is(err, storage.ErrKeyExists) && m.GetGenerateName() != "" && m.GetName() != "" {

@@ -19,6 +19,7 @@ import (
 
 // serveResource dispatches a resource request to its verb.
 func (s *Server) serveResource(w http.ResponseWriter, r *http.Request, info requestInfo) {
+	r = r.WithContext(withWriteRequest(r.Context(), info, w.Header()))
 	gvr := schema.GroupVersionResource{Group: info.APIGroup, Version: info.APIVersion, Resource: info.Resource}
 	if res, ok := s.reviews[gvr]; ok {
 		s.serveReview(w, r, res, info)
@@ -230,6 +231,9 @@ func (s *Server) handleDelete(w http.ResponseWriter, r *http.Request, rs *resour
 // deleteObject deletes one object; namespaces go through their own
 // life cycle.
 func (s *Server) deleteObject(ctx context.Context, rs *resourceStore, ns, name string, opts metav1.DeleteOptions) (deleteResult, error) {
+	if err := s.admitDelete(ctx, rs, ns, name, opts); err != nil {
+		return deleteResult{}, err
+	}
 	if rs.gvk.Kind == "Namespace" && rs.gvk.Group == "" {
 		return s.deleteNamespace(ctx, rs, name, opts)
 	}

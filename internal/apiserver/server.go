@@ -21,6 +21,7 @@ import (
 	"k8s.io/client-go/applyconfigurations"
 	"k8s.io/utils/clock"
 
+	"github.com/skiffkube/skiff/internal/apiserver/audit"
 	"github.com/skiffkube/skiff/internal/apiserver/openapi"
 	"github.com/skiffkube/skiff/internal/apiserver/registry"
 	"github.com/skiffkube/skiff/internal/apiserver/tables"
@@ -82,6 +83,15 @@ type Config struct {
 	// Admission names the admission plugins to run besides
 	// NamespaceLifecycle (see DefaultAdmissionPlugins); nil runs none.
 	Admission []string
+	// Limits bound the requests in flight, fairly among users (zero
+	// values are upstream's defaults).
+	Limits Limits
+	// Audit records requests in the audit log; nil disables auditing. The
+	// caller runs it (Auditor.Run).
+	Audit *audit.Auditor
+	// SecretsEncryption, when set, serves the secrets-encrypt status and
+	// rotate endpoints (system:masters only, by RBAC).
+	SecretsEncryption SecretsEncryption
 }
 
 // Server is the API server's HTTP handler and the watch caches behind it.
@@ -109,8 +119,14 @@ type Server struct {
 	// rbacIndex and rbac are set when Config.RBAC is.
 	rbacIndex *rbacIndex
 	rbac      *rbac.Authorizer
+	// oidc are the service account issuer discovery documents (nil
+	// without service account tokens).
+	oidc *oidcDocuments
 	// encodings remembers encoded watch objects for the fan-out.
 	encodings *encodingCache
+	// metricsScraper serves metrics.k8s.io from the agents' summaries;
+	// nil when there is no kubelet client.
+	metricsScraper *metricsScraper
 
 	readyOnce sync.Once
 	ready     chan struct{}
@@ -168,11 +184,20 @@ func New(cfg Config) (*Server, error) {
 	s.stores[schema.GroupVersionResource{Version: "v1", Resource: "services"}].hooks = allocs.hooks()
 	s.namespaces = s.stores[schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}]
 	s.discovery = newDiscovery(served, cfg.ExternalAddress)
+	if err := s.installMetricsAPI(); err != nil {
+		return nil, err
+	}
 	if s.openapi, err = openapi.New(served); err != nil {
 		return nil, fmt.Errorf("building OpenAPI documents: %w", err)
 	}
 	s.buildAuth()
+	if cfg.ServiceAccountTokens != nil {
+		if s.oidc, err = newOIDCDocuments(cfg.ServiceAccountTokens, cfg.ExternalAddress); err != nil {
+			return nil, err
+		}
+	}
 	s.admission = newAdmission(cfg.Admission, func() string { return utilrand.String(5) })
+	s.installLegacyTokens()
 	s.installAdmission()
 	s.handler = s.buildChain()
 	return s, nil
@@ -236,7 +261,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.S
 // authorization → routing (admission runs inside the REST handlers).
 func (s *Server) buildChain() http.Handler {
 	var h http.Handler = http.HandlerFunc(s.route)
+	h = s.withAuditAuthorized(h)
 	h = s.withAuthorization(h)
+	h = s.withLimits(h) // after authentication: seats are shared fairly by user
+	h = s.withAudit(h)
 	h = s.withAuthentication(h)
 	h = s.withMetrics(h)
 	h = s.withRecovery(h)
@@ -355,6 +383,10 @@ func forbiddenMessage(a auth.Attributes) string {
 // route serves non-resource paths and hands resource requests on.
 func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 	info := parseRequestInfo(r)
+	if info.IsResource && info.APIGroup == metricsGroup {
+		s.serveMetrics(w, r, info)
+		return
+	}
 	if info.IsResource {
 		s.serveResource(w, r, info)
 		return
@@ -367,8 +399,14 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 		s.serveHealth(w, r, false)
 	case p == "/readyz" || strings.HasPrefix(p, "/readyz/"):
 		s.serveHealth(w, r, true)
+	case p == oidcConfigurationPath || p == oidcJWKSPath:
+		if !s.serveOIDC(w, r, p) {
+			s.resp.writeError(w, r, apierrors.NewNotFound(schema.GroupResource{}, ""))
+		}
 	case p == join.NodeCertificatePath:
 		s.serveNodeCertificate(w, r)
+	case strings.HasPrefix(p, SecretsEncryptPath+"/"):
+		s.serveSecretsEncrypt(w, r, p)
 	case p == "/metrics":
 		s.metrics.handler().ServeHTTP(w, r)
 	case strings.HasPrefix(p, "/openapi/"):

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"sync"
 	"syscall"
 	"time"
 
@@ -23,9 +24,10 @@ import (
 // agentFlags are the flags of the node half, shared by `skiff agent` and
 // `skiff up`.
 type agentFlags struct {
-	cfg     node.Config
-	noDNS   bool
-	dnsPort int
+	cfg        node.Config
+	noDNS      bool
+	dnsPort    int
+	clusterDNS string
 }
 
 func (f *agentFlags) register(cmd *cobra.Command) {
@@ -41,6 +43,7 @@ func (f *agentFlags) register(cmd *cobra.Command) {
 	fs.StringVar(&f.cfg.EvictionHard, "eviction-hard", "", "node-pressure eviction thresholds, e.g. memory.available<100Mi,nodefs.available<10% (default: upstream's)")
 	fs.BoolVar(&f.noDNS, "disable-dns", false, "do not serve cluster DNS on this node")
 	fs.IntVar(&f.dnsPort, "dns-port", 53, "port of the node's cluster DNS (on the node IP)")
+	fs.StringVar(&f.clusterDNS, "cluster-dns", "10.96.0.10", "the pods' DNS server: the kube-dns Service's cluster IP (the 10th address of the service CIDR); \"\" points pods at the node's own DNS when it listens on port 53")
 }
 
 // nodeConfig fills the node config derived from the flags: data
@@ -54,7 +57,10 @@ func (f *agentFlags) nodeConfig(dataDir string) node.Config {
 	}
 	if !f.noDNS {
 		cfg.DNSListen = fmt.Sprintf("%s:%d", cfg.NodeIP, f.dnsPort)
-		if f.dnsPort == 53 {
+		switch {
+		case f.clusterDNS != "":
+			cfg.ClusterDNS = []string{f.clusterDNS}
+		case f.dnsPort == 53:
 			cfg.ClusterDNS = []string{cfg.NodeIP}
 		}
 	}
@@ -87,17 +93,26 @@ func newAgentCommand(stderr io.Writer) *cobra.Command {
 				cfg.NodeName = node.DefaultName()
 			}
 			rc, err := agentCredentials(ctx, credentialOptions{
-				dir: filepath.Join(dataDir, "agent", "credentials"), server: serverURL, token: token,
+				dir: credentialsDir(dataDir), server: serverURL, token: token,
 				caFile: caFile, kubeconfig: kubeconfig, nodeName: cfg.NodeName,
 			})
 			if err != nil {
 				return err
 			}
 			cfg.Client, cfg.Logger = rc, logger
+			var renewal sync.WaitGroup
+			if kubeconfig == "" {
+				renewal.Go(func() {
+					keepNodeCertificate(ctx, credentialPaths(credentialsDir(dataDir)), serverURL, cfg.NodeName, nodeCertificateCheck, logger)
+				})
+			}
 			start := time.Now()
-			return node.Run(ctx, cfg, func(name string) {
+			err = node.Run(ctx, cfg, func(name string) {
 				logger.Info("node agent running", "node", name, "took", time.Since(start).Round(time.Millisecond))
 			})
+			stop()
+			renewal.Wait()
+			return err
 		},
 	}
 	fs := cmd.Flags()
@@ -110,6 +125,9 @@ func newAgentCommand(stderr io.Writer) *cobra.Command {
 	f.register(cmd)
 	return cmd
 }
+
+// credentialsDir is where a joined agent keeps its credentials.
+func credentialsDir(dataDir string) string { return filepath.Join(dataDir, "agent", "credentials") }
 
 // credentialOptions say how an agent reaches the API server.
 type credentialOptions struct {
@@ -129,9 +147,9 @@ func agentCredentials(ctx context.Context, o credentialOptions) (*rest.Config, e
 	if o.server == "" {
 		return nil, errors.New("give --server and --token to join a server, or --kubeconfig")
 	}
-	certPath, keyPath, caPath := filepath.Join(o.dir, "node.crt"), filepath.Join(o.dir, "node.key"), filepath.Join(o.dir, "ca.crt")
-	if saved, err := readCredentials(certPath, keyPath, caPath); err == nil {
-		return saved.RESTConfig(o.server), nil
+	files := credentialPaths(o.dir)
+	if _, err := readCredentials(files); err == nil {
+		return files.restConfig(o.server), nil
 	}
 	if o.token == "" {
 		return nil, fmt.Errorf("no saved credentials in %s: give --token to join", o.dir)
@@ -150,25 +168,8 @@ func agentCredentials(ctx context.Context, o credentialOptions) (*rest.Config, e
 	if err := os.MkdirAll(o.dir, 0o700); err != nil {
 		return nil, fmt.Errorf("credentials directory: %w", err)
 	}
-	for path, data := range map[string][]byte{certPath: creds.CertPEM, keyPath: creds.KeyPEM, caPath: creds.CAPEM} {
-		if err := os.WriteFile(path, data, 0o600); err != nil {
-			return nil, fmt.Errorf("saving credentials: %w", err)
-		}
-	}
-	return creds.RESTConfig(o.server), nil
-}
-
-func readCredentials(certPath, keyPath, caPath string) (*join.Credentials, error) {
-	var c join.Credentials
-	var err error
-	if c.CertPEM, err = os.ReadFile(certPath); err != nil {
+	if err := files.save(creds); err != nil {
 		return nil, err
 	}
-	if c.KeyPEM, err = os.ReadFile(keyPath); err != nil {
-		return nil, err
-	}
-	if c.CAPEM, err = os.ReadFile(caPath); err != nil {
-		return nil, err
-	}
-	return &c, nil
+	return files.restConfig(o.server), nil
 }

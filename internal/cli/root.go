@@ -24,9 +24,11 @@ func NewRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.AddCommand(newAgentCommand(stderr))
 	root.AddCommand(newUpCommand(stderr))
 	root.AddCommand(newTokenCommand(stdout))
+	root.AddCommand(newSecretsEncryptCommand(stdout))
 	root.AddCommand(newCertificateCommand(stdout))
 	root.AddCommand(newImageCommand(stdout))
 	root.AddCommand(newExplainCommand(stdout))
+	root.AddCommand(newSecurityCheckCommand(stdout))
 	return root
 }
 

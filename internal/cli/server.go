@@ -58,6 +58,14 @@ func (f *serverFlags) register(cmd *cobra.Command) {
 	fs.BoolVar(&f.cfg.DisableScheduler, "disable-scheduler", false, "do not run the scheduler in this process")
 	fs.BoolVar(&f.cfg.DisableControllerManager, "disable-controller-manager", false, "do not run the controllers in this process")
 	fs.StringVar(&f.schedulerConfig, "scheduler-config", "", "scheduler configuration file (Skiff's own or a KubeSchedulerConfiguration)")
+	fs.IntVar(&f.cfg.MaxRequestsInflight, "max-requests-inflight", 400, "read-only requests served at once, shared fairly among users (negative: no limit)")
+	fs.IntVar(&f.cfg.MaxMutatingRequestsInflight, "max-mutating-requests-inflight", 200, "mutating requests served at once, shared fairly among users (negative: no limit)")
+	fs.StringVar(&f.cfg.EncryptionProviderConfig, "encryption-provider-config", "", "EncryptionConfiguration file for encryption at rest (default <data-dir>/encryption-config.yaml, generated to encrypt Secrets)")
+	fs.StringVar(&f.cfg.Audit.PolicyFile, "audit-policy-file", "", "audit policy file (default: Metadata for every request but health checks, events and lease renewals; a policy without rules turns auditing off)")
+	fs.StringVar(&f.cfg.Audit.LogPath, "audit-log-path", "", "audit log file, \"-\" for standard output (default <data-dir>/audit/audit.log)")
+	fs.IntVar(&f.cfg.Audit.MaxAgeDays, "audit-log-maxage", 30, "days to keep rotated audit logs (0: no limit)")
+	fs.IntVar(&f.cfg.Audit.MaxBackups, "audit-log-maxbackup", 10, "rotated audit logs to keep (0: no limit)")
+	fs.IntVar(&f.cfg.Audit.MaxSizeMB, "audit-log-maxsize", 100, "megabytes an audit log grows to before it is rotated (0: no rotation)")
 	fs.BoolVarP(&f.verbose, "verbose", "v", false, "debug logging")
 }
 
@@ -78,6 +86,8 @@ func newServerCommand(stderr io.Writer) *cobra.Command {
 		},
 	}
 	f.register(cmd)
+	// `skiff up` takes the pod network from its agent half's flag.
+	cmd.Flags().StringVar(&f.cfg.ClusterCIDR, "cluster-cidr", "10.244.0.0/16", "the pod network; each node is given a range of it for its pods (\"\" turns node IPAM off)")
 	return cmd
 }
 

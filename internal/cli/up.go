@@ -38,6 +38,14 @@ func newUpCommand(stderr io.Writer) *cobra.Command {
 			if err := sf.load(); err != nil {
 				return err
 			}
+			if !cmd.Flags().Changed("cluster-dns") {
+				// Pods ask the kube-dns Service of this server's range.
+				ip, err := server.KubeDNSIP(sf.cfg.ServiceCIDR)
+				if err != nil {
+					return err
+				}
+				af.clusterDNS = ip.String()
+			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
 			return runUp(ctx, sf.cfg, af, stderr, logger)

@@ -25,6 +25,14 @@ type BridgeOptions struct {
 	Name string
 	// MTU of the bridge and veths; 0 lets the plugin choose.
 	MTU int
+	// NoIPMasq turns off the bridge plugin's masquerading (which hides
+	// pods behind the node for every destination outside the node's own
+	// pod CIDR); the node then masquerades itself (EnsureMasquerade).
+	NoIPMasq bool
+	// IPAMDataDir is where host-local keeps its allocations; "" is the
+	// plugin's /var/lib/cni/networks. Nodes sharing a machine each need
+	// their own.
+	IPAMDataDir string
 }
 
 // conflist mirrors the subset of a CNI network configuration list Skiff
@@ -46,9 +54,10 @@ type bridgePlugin struct {
 }
 
 type ipam struct {
-	Type   string      `json:"type"`
-	Ranges [][]ipRange `json:"ranges"`
-	Routes []route     `json:"routes"`
+	Type    string      `json:"type"`
+	DataDir string      `json:"dataDir,omitempty"`
+	Ranges  [][]ipRange `json:"ranges"`
+	Routes  []route     `json:"routes"`
 }
 
 type ipRange struct {
@@ -99,13 +108,14 @@ func BridgeConfig(podCIDR string, opts BridgeOptions) ([]byte, error) {
 				Type:        "bridge",
 				Bridge:      opts.Bridge,
 				IsGateway:   true,
-				IPMasq:      true,
+				IPMasq:      !opts.NoIPMasq,
 				HairpinMode: true,
 				MTU:         opts.MTU,
 				IPAM: ipam{
-					Type:   "host-local",
-					Ranges: [][]ipRange{{{Subnet: prefix.String(), Gateway: gateway.String()}}},
-					Routes: []route{{Dst: defaultRoute}},
+					Type:    "host-local",
+					DataDir: opts.IPAMDataDir,
+					Ranges:  [][]ipRange{{{Subnet: prefix.String(), Gateway: gateway.String()}}},
+					Routes:  []route{{Dst: defaultRoute}},
 				},
 			},
 			portmapPlugin{Type: "portmap", Capabilities: map[string]bool{"portMappings": true}, SNAT: true},

@@ -23,7 +23,9 @@ import (
 
 	"github.com/skiffkube/skiff/internal/agent"
 	agentserver "github.com/skiffkube/skiff/internal/agent/server"
+	"github.com/skiffkube/skiff/internal/agent/stats"
 	"github.com/skiffkube/skiff/internal/dns"
+	"github.com/skiffkube/skiff/internal/network"
 	"github.com/skiffkube/skiff/internal/proxy"
 	"github.com/skiffkube/skiff/internal/runtime"
 	"github.com/skiffkube/skiff/internal/runtime/cri"
@@ -119,7 +121,7 @@ func Run(ctx context.Context, cfg Config, started func(nodeName string)) error {
 	if cfg.AgentPort == 0 {
 		cfg.AgentPort = 10250
 	}
-	endpoint, err := newAgentEndpoint(cfg, rt)
+	endpoint, err := newAgentEndpoint(cfg, rt, client)
 	if err != nil {
 		return err
 	}
@@ -147,6 +149,20 @@ func Run(ctx context.Context, cfg Config, started func(nodeName string)) error {
 	}
 	g, gctx := errgroup.WithContext(runCtx)
 	g.Go(func() error { followPodCIDR(gctx, client, cfg.NodeName, setPodCIDR, cfg.Logger); return nil })
+	g.Go(func() error {
+		followPodRoutes(gctx, client, cfg.NodeName, network.NetlinkRoutes{}, cfg.Logger.With("component", "routes"))
+		return nil
+	})
+	if cfg.DNSListen != "" {
+		slice, err := dnsEndpointSlice(cfg.NodeName, cfg.DNSListen)
+		if err != nil {
+			return err
+		}
+		g.Go(func() error {
+			publishDNSEndpoints(gctx, client, slice, cfg.Logger.With("component", "dns"))
+			return nil
+		})
+	}
 	for _, run := range services {
 		g.Go(func() error { return run(gctx) })
 	}
@@ -173,8 +189,10 @@ func evictionThresholds(spec string) ([]agent.Threshold, error) {
 // newAgentEndpoint listens on the agent's HTTPS port and returns the
 // function serving it until its context ends. The API server reaches it
 // with a client certificate of the cluster CA; the serving certificate is
-// self-signed, as upstream's kubelet does by default.
-func newAgentEndpoint(cfg Config, rt runtime.Runtime) (func(context.Context) error, error) {
+// self-signed, as upstream's kubelet does by default. Requests are
+// authorized by the API server (SubjectAccessReviews the node's client
+// creates), as upstream's kubelet in Webhook mode.
+func newAgentEndpoint(cfg Config, rt runtime.Runtime, client kubernetes.Interface) (func(context.Context) error, error) {
 	cas := x509.NewCertPool()
 	ca := cfg.Client.TLSClientConfig.CAData
 	if len(ca) == 0 && cfg.Client.TLSClientConfig.CAFile != "" {
@@ -191,9 +209,19 @@ func newAgentEndpoint(cfg Config, rt runtime.Runtime) (func(context.Context) err
 		return nil, err
 	}
 	streamer, _ := rt.(agentserver.Streamer)
+	collector, err := stats.New(stats.Config{NodeName: cfg.NodeName, Runtime: rt,
+		Host: agent.NewHostStats(cfg.DataDir, ContainerdDir(cfg.DataDir)), Logger: cfg.Logger.With("component", "stats")})
+	if err != nil {
+		return nil, err
+	}
+	authz, err := agentserver.NewSARAuthorizer(agentserver.SARConfig{Reviews: client.AuthorizationV1().SubjectAccessReviews()})
+	if err != nil {
+		return nil, err
+	}
 	srv, err := agentserver.New(agentserver.Config{
 		Pods:     agentserver.RuntimePods{Runtime: rt, DataDir: cfg.DataDir},
-		Streamer: streamer, Certificate: cert, ClientCAs: cas, Logger: cfg.Logger.With("component", "agent-endpoint"),
+		Streamer: streamer, Stats: collector, Certificate: cert, ClientCAs: cas, Logger: cfg.Logger.With("component", "agent-endpoint"),
+		NodeName: cfg.NodeName, Authorizer: authz,
 	})
 	if err != nil {
 		return nil, err
@@ -202,7 +230,15 @@ func newAgentEndpoint(cfg Config, rt runtime.Runtime) (func(context.Context) err
 	if err != nil {
 		return nil, fmt.Errorf("agent endpoint: %w", err)
 	}
-	return func(ctx context.Context) error { return srv.Serve(ctx, l) }, nil
+	return func(ctx context.Context) error {
+		// The collector samples in the background so that CPU rates are
+		// ready when the API server asks.
+		sctx, stop := context.WithCancel(ctx)
+		sampled := make(chan struct{})
+		go func() { defer close(sampled); collector.Run(sctx) }()
+		defer func() { stop(); <-sampled }()
+		return srv.Serve(ctx, l)
+	}, nil
 }
 
 // serviceComponents builds the node's service proxy and cluster DNS, as
@@ -248,13 +284,38 @@ func startRuntime(ctx context.Context, cfg Config) (rt runtime.Runtime, setPodCI
 	if tars, _ := filepath.Glob(filepath.Join(images, "*.tar")); len(tars) == 0 {
 		cfg.Logger.Warn("no image tarballs to import: pods cannot start without the pause image (run `make images` or `skiff image import`)", "dir", images)
 	}
+	bridge, err := podMasquerade(cfg)
+	if err != nil {
+		return nil, nil, nil, err
+	}
 	start := time.Now()
-	n, err := cri.StartNode(ctx, cri.NodeOptions{Dir: ContainerdDir(cfg.DataDir), ImagesDir: images})
+	n, err := cri.StartNode(ctx, cri.NodeOptions{Dir: ContainerdDir(cfg.DataDir), ImagesDir: images, Network: bridge})
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	cfg.Logger.Info("containerd started", "socket", n.Manager.Socket(), "snapshotter", n.Manager.Snapshotter(), "took", time.Since(start).Round(time.Millisecond))
 	return n, n.SetPodCIDR, func() { n.Close(); <-n.Manager.Done() }, nil
+}
+
+// podMasquerade returns the CNI bridge options of an owned containerd:
+// host-local allocations kept under the data directory (nodes sharing a
+// machine must not share them) and, when the cluster CIDR is known, the
+// node's own masquerading of traffic leaving it instead of the bridge
+// plugin's, which would hide pod addresses from other nodes' pods too.
+func podMasquerade(cfg Config) (network.BridgeOptions, error) {
+	opts := network.BridgeOptions{IPAMDataDir: filepath.Join(cfg.DataDir, "cni", "networks")}
+	cidrs, err := network.ParseCIDRs(cfg.ClusterCIDR)
+	if err != nil {
+		return opts, fmt.Errorf("cluster CIDR: %w", err)
+	}
+	if len(cidrs) == 0 {
+		return opts, nil
+	}
+	if err := network.EnsureMasquerade(cidrs); err != nil {
+		return opts, err
+	}
+	opts.NoIPMasq = true
+	return opts, nil
 }
 
 // followPodCIDR writes the CNI configuration whenever the Node's pod CIDR

@@ -19,18 +19,17 @@ type applier interface {
 }
 
 // ErrNoKernelTool is returned when no tool for the requested mode works.
-var ErrNoKernelTool = errors.New("no working nft or iptables-restore")
+var ErrNoKernelTool = errors.New("neither nftables (netlink) nor iptables-restore works")
+
+// modeNFTablesTool programs nftables with the nft tool (`nft -f -`)
+// instead of netlink. Not offered to users: the benchmark and the tests
+// use it to compare the two appliers.
+const modeNFTablesTool Mode = "nftables-tool"
 
 // resolveMode turns auto into the mode the node supports and checks that
 // an explicit mode's tool can run.
 func resolveMode(ctx context.Context, mode Mode, cmd commander) (Mode, error) {
-	nftOK := func() bool {
-		if !available("nft") {
-			return false
-		}
-		_, err := cmd.run(ctx, "", "nft", "list", "tables")
-		return err == nil
-	}
+	nftOK := func() bool { return nlApplier{netns: cmd.netns}.available() }
 	iptOK := func() bool { return available("iptables-restore") && available("iptables") }
 	switch mode {
 	case ModeNFTables:
@@ -55,10 +54,13 @@ func resolveMode(ctx context.Context, mode Mode, cmd commander) (Mode, error) {
 }
 
 func newApplier(mode Mode, cmd commander) applier {
-	if mode == ModeIPTables {
+	switch mode {
+	case ModeIPTables:
 		return &iptApplier{cmd: cmd}
+	case modeNFTablesTool:
+		return nftApplier{cmd: cmd}
 	}
-	return nftApplier{cmd: cmd}
+	return nlApplier{netns: cmd.netns}
 }
 
 // Cleanup removes the rules of the given mode (both for auto) from the
@@ -69,9 +71,12 @@ func Cleanup(ctx context.Context, mode Mode) error {
 }
 
 func cleanup(ctx context.Context, mode Mode, cmd commander) error {
+	if mode == modeNFTablesTool {
+		mode = ModeNFTables
+	}
 	var errs []error
-	if mode != ModeIPTables && available("nft") {
-		errs = append(errs, nftApplier{cmd: cmd}.cleanup(ctx))
+	if nl := (nlApplier{netns: cmd.netns}); mode != ModeIPTables && nl.available() {
+		errs = append(errs, nl.cleanup(ctx))
 	}
 	if mode != ModeNFTables && available("iptables-restore") {
 		errs = append(errs, (&iptApplier{cmd: cmd}).cleanup(ctx))

@@ -16,7 +16,8 @@ type Mode string
 
 // Modes.
 const (
-	// ModeAuto picks nftables when the nft tool works, else iptables.
+	// ModeAuto picks nftables when the kernel's nftables answers over
+	// netlink, else iptables.
 	ModeAuto     Mode = "auto"
 	ModeNFTables Mode = "nftables"
 	ModeIPTables Mode = "iptables"

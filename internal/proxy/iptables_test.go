@@ -25,7 +25,7 @@ func TestTranslateIPTables(t *testing.T) {
 	localSlice := testSlice("local", "10.244.9.9")
 	localSlice.Endpoints[0].NodeName = ptr.To("node-b")
 	in := rules.Input{
-		NodeName: "node-a", ClusterCIDR: "10.244.0.0/16",
+		NodeName: "node-a", ClusterCIDR: "10.244.0.0/16", EndpointChains: true,
 		Services: []*corev1.Service{web, testService("empty", "10.96.0.11"), sticky, local},
 		Slices:   append([]*discoveryv1.EndpointSlice{}, testSlice("web", "10.244.0.2", "10.244.0.3", "10.244.0.4"), testSlice("sticky", "10.244.0.5"), localSlice),
 	}

@@ -3,16 +3,21 @@ package proxy
 import (
 	"context"
 	"errors"
+	"net"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	"k8s.io/utils/ptr"
+
 	"github.com/skiffkube/skiff/internal/proxy/rules"
 )
 
 // kernelModes are the modes the kernel tests run in.
-func kernelModes() []Mode { return []Mode{ModeNFTables, ModeIPTables} }
+func kernelModes() []Mode { return []Mode{ModeNFTables, modeNFTablesTool, ModeIPTables} }
 
 // TestKernelClusterIP programs a ClusterIP Service with two backends and
 // one without endpoints into a fresh network namespace, then checks that
@@ -29,7 +34,7 @@ func TestKernelClusterIP(t *testing.T) {
 			cmd := commander{netns: ns.name}
 			ap := newApplier(mode, cmd)
 
-			in := rules.Input{NodeName: "node-a", ClusterCIDR: "10.244.0.0/16"}
+			in := rules.Input{NodeName: "node-a", ClusterCIDR: "10.244.0.0/16", EndpointChains: mode == ModeIPTables}
 			in.Services = append(in.Services, testService("web", "10.96.0.10"), testService("empty", "10.96.0.11"))
 			in.Slices = append(in.Slices, testSlice("web", "10.244.0.2", "10.244.0.3"))
 			var c rules.Computer
@@ -114,5 +119,59 @@ func TestKernelIncrementalScript(t *testing.T) {
 	got := ns.run(t, "nft", "list", "table", "inet", rules.TableName)
 	if !strings.Contains(got, "10.250.0.1") || strings.Contains(got, ipAt(10, 128, 7*3+1)+":8080") {
 		t.Errorf("table does not reflect the change:\n%s", got)
+	}
+}
+
+// TestKernelExternal checks the external paths of one LoadBalancer
+// Service whose ingress IP is a node address, with an external IP and a
+// node port, in every mode: each path reaches the ready endpoint and not
+// the terminating one; once none is ready, traffic falls back to the
+// terminating endpoint that still serves (an incremental change).
+func TestKernelExternal(t *testing.T) {
+	const nodeIP = "10.244.0.9"
+	paths := []string{"10.96.0.20:80", "198.51.100.7:80", nodeIP + ":30080", nodeIP + ":80"}
+	for _, mode := range kernelModes() {
+		t.Run(string(mode), func(t *testing.T) {
+			ns := newTestNetns(t, mode, "10.244.0.2", "10.244.0.3", nodeIP)
+			ns.run(t, "ip", "route", "add", "198.51.100.0/24", "dev", "pods0")
+			ns.serve(t, "10.244.0.2:8080", "a")
+			ns.serve(t, "10.244.0.3:8080", "b")
+			ctx := context.Background()
+			ap := newApplier(mode, commander{netns: ns.name})
+
+			svc := testService("ext", "10.96.0.20")
+			svc.Spec.Type = corev1.ServiceTypeLoadBalancer
+			svc.Spec.ExternalIPs = []string{"198.51.100.7"}
+			svc.Spec.Ports[0].NodePort = 30080
+			svc.Status.LoadBalancer.Ingress = []corev1.LoadBalancerIngress{{IP: nodeIP}}
+			slice := testSlice("ext", "10.244.0.2", "10.244.0.3")
+			slice.Endpoints[1].Conditions = discoveryv1.EndpointConditions{
+				Ready: ptr.To(false), Serving: ptr.To(true), Terminating: ptr.To(true)}
+			in := rules.Input{NodeName: "node-a", NodeIPs: []net.IP{net.ParseIP(nodeIP)}, ClusterCIDR: "10.244.0.0/16",
+				EndpointChains: mode == ModeIPTables, Services: []*corev1.Service{svc}, Slices: []*discoveryv1.EndpointSlice{slice}}
+			var c rules.Computer
+			first := c.Compute(in)
+			if err := ap.apply(ctx, nil, first); err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range paths {
+				if seen := ns.backends(t, nodeIP, p, 6); seen["a"] != 6 {
+					t.Errorf("%s reached %v, want only the ready endpoint a", p, seen)
+				}
+			}
+
+			slice = slice.DeepCopy()
+			slice.Endpoints[0].Conditions = discoveryv1.EndpointConditions{Ready: ptr.To(false), Serving: ptr.To(false)}
+			in.Slices = []*discoveryv1.EndpointSlice{slice}
+			second := c.Compute(in)
+			if err := ap.apply(ctx, first, second); err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range paths {
+				if seen := ns.backends(t, nodeIP, p, 6); seen["b"] != 6 {
+					t.Errorf("%s reached %v, want only the terminating endpoint b", p, seen)
+				}
+			}
+		})
 	}
 }

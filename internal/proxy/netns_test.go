@@ -30,7 +30,7 @@ func newTestNetns(t *testing.T, mode Mode, addrs ...string) *testNetns {
 	if os.Geteuid() != 0 {
 		t.Skip("kernel test: needs root to create network namespaces")
 	}
-	tools := map[Mode][]string{ModeNFTables: {"nft"}, ModeIPTables: {"iptables", "iptables-restore", "iptables-save"}}
+	tools := map[Mode][]string{ModeNFTables: {"nft"}, modeNFTablesTool: {"nft"}, ModeIPTables: {"iptables", "iptables-restore", "iptables-save"}}
 	for _, tool := range append([]string{"ip"}, tools[mode]...) {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Skipf("kernel test: %s not installed", tool)

@@ -212,7 +212,7 @@ func (p *Proxy) sync(ctx context.Context, full bool) error {
 	}
 	rs := p.computer.Compute(rules.Input{
 		NodeName: p.cfg.NodeName, NodeIPs: p.cfg.NodeIPs, ClusterCIDR: p.cfg.ClusterCIDR,
-		Services: svcs, Slices: eps,
+		Services: svcs, Slices: eps, EndpointChains: p.endpointChains(),
 	})
 	old := p.applied
 	if full {
@@ -257,4 +257,11 @@ func (p *Proxy) setSysctls(ctx context.Context) {
 	if err := os.WriteFile(path, []byte("1"), 0o644); err != nil {
 		p.logger.Warn("enabling bridge netfilter", "err", err)
 	}
+}
+
+// endpointChains reports whether the applier needs the rule layout with
+// one chain per endpoint (the iptables translation does).
+func (p *Proxy) endpointChains() bool {
+	_, ipt := p.applier.(*iptApplier)
+	return ipt
 }

@@ -52,6 +52,15 @@ type Runtime interface {
 	PullImage(ctx context.Context, image string) (string, error)
 	// ImageStatus returns the image, or nil if it is not present.
 	ImageStatus(ctx context.Context, image string) (*Image, error)
+	// ListImages lists every present image.
+	ListImages(ctx context.Context) ([]*Image, error)
+	// RemoveImage removes an image by ID or reference (with all its
+	// tags). It is idempotent: an absent image is not an error.
+	RemoveImage(ctx context.Context, ref string) error
+
+	// ListContainerStats returns the resource usage of the runtime's
+	// containers: every running one, and maybe others with zero usage.
+	ListContainerStats(ctx context.Context) ([]*ContainerStats, error)
 }
 
 // VersionInfo identifies a runtime, as the node reports it
@@ -247,11 +256,35 @@ type ContainerStatus struct {
 	Message string
 }
 
-// Image is a present image.
+// ContainerStats is one container's resource usage at Timestamp.
+type ContainerStats struct {
+	// ID is the container's ID.
+	ID        string
+	Timestamp time.Time
+	// CPUUsageCoreNanoSeconds is the CPU time used since the container
+	// started; CPUUsageNanoCores the recent rate of use, or 0 when the
+	// runtime does not compute it (callers derive it from two samples).
+	CPUUsageCoreNanoSeconds uint64
+	CPUUsageNanoCores       uint64
+	// Memory: the working set (usage less inactive file pages), total
+	// usage and anonymous resident memory.
+	MemoryWorkingSetBytes uint64
+	MemoryUsageBytes      uint64
+	MemoryRSSBytes        uint64
+	// WritableLayerBytes is what the container's writable layer uses.
+	WritableLayerBytes uint64
+}
+
+// Image is a present image. The runtime does not say when it was last
+// used: the agent tracks that itself.
 type Image struct {
+	// ID is the image's ID (its config digest); Tags its repository tags.
 	ID   string
 	Tags []string
+	// Size is what the image takes on disk, in bytes.
 	Size uint64
+	// Pinned images (the sandbox image) are never garbage collected.
+	Pinned bool
 }
 
 // ChangeNotifier is implemented by runtimes that know when their state

@@ -35,11 +35,17 @@ func bootstrap(ctx context.Context, cfg *rest.Config, sc Config) error {
 	if err := reconcileRBAC(ctx, cs); err != nil {
 		return err
 	}
+	if err := EnsureSystemPriorityClasses(ctx, cs); err != nil {
+		return err
+	}
 	for _, ns := range systemNamespaces {
 		_, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{})
 		if err != nil && !apierrors.IsAlreadyExists(err) {
 			return fmt.Errorf("creating namespace %s: %w", ns, err)
 		}
+	}
+	if err := EnsureKubeDNS(ctx, cs, sc.ServiceCIDR); err != nil {
+		return err
 	}
 	ip, err := firstServiceIP(sc.ServiceCIDR)
 	if err != nil {

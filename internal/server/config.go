@@ -52,6 +52,16 @@ type Config struct {
 	// ServiceAccountIssuer is the "iss" of service account tokens; ""
 	// means https://kubernetes.default.svc.cluster.local.
 	ServiceAccountIssuer string
+	// MaxRequestsInflight and MaxMutatingRequestsInflight bound the
+	// read-only and mutating requests served at once, shared fairly among
+	// users (0: 400 and 200; negative: no limit).
+	MaxRequestsInflight, MaxMutatingRequestsInflight int
+	// EncryptionProviderConfig is an EncryptionConfiguration file; ""
+	// means <DataDir>/encryption-config.yaml, generated on the first start
+	// to encrypt Secrets.
+	EncryptionProviderConfig string
+	// Audit configures the audit log (on by default).
+	Audit AuditConfig
 	// Logger receives the server's logs.
 	Logger *slog.Logger
 }

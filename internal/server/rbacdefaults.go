@@ -17,13 +17,19 @@ import (
 // rbac.authorization.kubernetes.io/autoupdate: "false", as upstream does
 // at every start.
 func reconcileRBAC(ctx context.Context, cs kubernetes.Interface) error {
+	dnsRole, dnsBinding := nodeDNSEndpointsRBAC()
 	roles := append(rbac.DefaultClusterRoles(), rbac.SkiffClusterRoles()...)
+	roles = append(roles, aggregatedMetricsReader())
+	roles = append(roles, dnsRole)
+	kubeletRole, kubeletBinding := kubeletAPIAdminRBAC()
+	roles = append(roles, kubeletRole)
 	for _, want := range roles {
 		if err := reconcileClusterRole(ctx, cs, want); err != nil {
 			return err
 		}
 	}
 	bindings := append(rbac.DefaultClusterRoleBindings(), rbac.SkiffClusterRoleBindings()...)
+	bindings = append(bindings, dnsBinding, kubeletBinding)
 	for _, want := range bindings {
 		if err := reconcileClusterRoleBinding(ctx, cs, want); err != nil {
 			return err
@@ -89,4 +95,46 @@ func reconcileClusterRoleBinding(ctx context.Context, cs kubernetes.Interface, w
 		return fmt.Errorf("reconciling ClusterRoleBinding %s: %w", want.Name, err)
 	}
 	return nil
+}
+
+// aggregatedMetricsReader is the ClusterRole metrics-server installs:
+// reading metrics.k8s.io pods and nodes, aggregated into view, edit and
+// admin.
+func aggregatedMetricsReader() *rbacv1.ClusterRole {
+	return &rbacv1.ClusterRole{
+		ObjectMeta: metav1.ObjectMeta{
+			Name: "system:aggregated-metrics-reader",
+			Labels: map[string]string{rbac.BootstrapLabel: rbac.BootstrapLabelValue,
+				rbac.AggregateToView: "true", rbac.AggregateToEdit: "true", rbac.AggregateToAdmin: "true"},
+			Annotations: map[string]string{rbacv1.AutoUpdateAnnotationKey: "true"},
+		},
+		Rules: []rbacv1.PolicyRule{{APIGroups: []string{"metrics.k8s.io"}, Resources: []string{"pods", "nodes"}, Verbs: []string{"get", "list", "watch"}}},
+	}
+}
+
+// apiServerKubeletClientUser is the common name of the client certificate
+// the API server presents to node agents (see ensureCredentials).
+const apiServerKubeletClientUser = "skiff-apiserver-kubelet-client"
+
+// kubeletAPIAdminRBAC is upstream's system:kubelet-api-admin ClusterRole
+// (every verb on the node agent's API) and its binding to the API
+// server's own agent client user: agents ask the API server with
+// SubjectAccessReviews whether a caller may use their endpoint.
+func kubeletAPIAdminRBAC() (*rbacv1.ClusterRole, *rbacv1.ClusterRoleBinding) {
+	meta := func(name string) metav1.ObjectMeta {
+		return metav1.ObjectMeta{Name: name, Labels: map[string]string{rbac.BootstrapLabel: rbac.BootstrapLabelValue},
+			Annotations: map[string]string{rbacv1.AutoUpdateAnnotationKey: "true"}}
+	}
+	const role = "system:kubelet-api-admin"
+	return &rbacv1.ClusterRole{
+			ObjectMeta: meta(role),
+			Rules: []rbacv1.PolicyRule{
+				{APIGroups: []string{""}, Resources: []string{"nodes"}, Verbs: []string{"get", "list", "watch", "proxy"}},
+				{APIGroups: []string{""}, Resources: []string{"nodes/proxy", "nodes/log", "nodes/stats", "nodes/metrics", "nodes/spec"}, Verbs: []string{"*"}},
+			},
+		}, &rbacv1.ClusterRoleBinding{
+			ObjectMeta: meta("system:skiff-apiserver-kubelet-api-admin"),
+			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: role},
+			Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: apiServerKubeletClientUser}},
+		}
 }

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"bytes"
 	"context"
 	"strings"
 	"testing"
@@ -166,6 +167,21 @@ func TestJoinWithBootstrapToken(t *testing.T) {
 	}
 	if _, err := node.CoreV1().Nodes().List(ctx, metav1.ListOptions{}); err != nil {
 		t.Errorf("node lists nodes: %v", err)
+	}
+	// The node renews its own certificate with the current one; it may
+	// not get one for another node.
+	renewed, err := join.RenewNodeCredentials(ctx, fixture.srv.URL, creds, "joined-1")
+	if err != nil {
+		t.Fatalf("renewing: %v", err)
+	}
+	if bytes.Equal(renewed.CertPEM, creds.CertPEM) || bytes.Equal(renewed.KeyPEM, creds.KeyPEM) {
+		t.Error("renewal returned the same certificate or key")
+	}
+	if ssr, err := whoami(ctx, clientFor(t, renewed.RESTConfig(fixture.srv.URL))); err != nil || ssr.Status.UserInfo.Username != "system:node:joined-1" {
+		t.Errorf("renewed credentials: %v %+v", err, ssr)
+	}
+	if _, err := join.RenewNodeCredentials(ctx, fixture.srv.URL, creds, "other-node"); err == nil || !strings.Contains(err.Error(), "403") {
+		t.Errorf("renewing another node's certificate: %v", err)
 	}
 	// A wrong CA pin is refused before the token is sent.
 	bad := "sha256:" + strings.Repeat("0", 64) + "::" + bootstrap

@@ -4,13 +4,21 @@
 // nodes/proxy.
 //
 // Routes (all require a client certificate signed by the cluster CA whose
-// holder Config.Authorize accepts):
+// holder Config.Authorizer allows; see authz.go):
 //
 //	GET  /healthz
 //	GET  /containerLogs/{namespace}/{pod}/{container}?follow&previous&tailLines&sinceSeconds&sinceTime&timestamps&limitBytes
 //	*    /exec/{namespace}/{pod}[/{uid}]/{container}?command=...&input&output&error&tty
 //	*    /attach/{namespace}/{pod}[/{uid}]/{container}?input&output&error&tty
 //	*    /portForward/{namespace}/{pod}[/{uid}]
+//
+// Authorization follows upstream's kubelet in Webhook mode: a request maps
+// to a verb on a subresource of the node (RequestAttributes: /stats →
+// nodes/stats, /metrics → nodes/metrics, /logs → nodes/log, /spec →
+// nodes/spec, everything else → nodes/proxy; GET → get, POST → create,
+// ...), and a SARAuthorizer asks the API server with a SubjectAccessReview,
+// remembering answers (allowed 5 minutes, denied 30 seconds). Denials are
+// 403 "Forbidden (user=..., verb=..., resource=nodes, subresource=...)".
 //
 // Logs are read from the CRI log files the runtime writes under the pod's
 // log directory (crilog.go parses them; logs.go serves them, following

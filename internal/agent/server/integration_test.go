@@ -41,6 +41,11 @@ const (
 type cluster struct {
 	srv *server.Server
 	cs  kubernetes.Interface
+	// dataDir is the control plane's (its CA is under tls/).
+	dataDir string
+	// endpoint is the agent endpoint's URL, serving with endpointCert.
+	endpoint     string
+	endpointCert *x509.Certificate
 }
 
 // startCluster starts containerd, a control plane, an agent over the CRI
@@ -59,7 +64,8 @@ func startCluster(t *testing.T, ctx context.Context) *cluster {
 		}
 	}
 	rt := startRuntime(t, ctx)
-	srv := servertest.Start(t)
+	serverDir := t.TempDir()
+	srv := servertest.Start(t, func(c *server.Config) { c.DataDir = serverDir })
 	cs := kubernetes.NewForConfigOrDie(srv.AdminConfig())
 
 	pool := x509.NewCertPool()
@@ -70,10 +76,24 @@ func startCluster(t *testing.T, ctx context.Context) *cluster {
 	if err != nil {
 		t.Fatal(err)
 	}
+	nodeCfg, err := srv.ComponentConfig("node:" + nodeName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nodeClient := kubernetes.NewForConfigOrDie(nodeCfg)
+	// The endpoint asks the API server, as the node, who may use it;
+	// denials are remembered only briefly so that a new binding shows.
+	authz, err := agentserver.NewSARAuthorizer(agentserver.SARConfig{
+		Reviews: nodeClient.AuthorizationV1().SubjectAccessReviews(), DenyTTL: time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	dataDir := t.TempDir()
 	as, err := agentserver.New(agentserver.Config{
 		Pods: agentserver.RuntimePods{Runtime: rt, DataDir: dataDir}, Streamer: rt,
 		Certificate: cert, ClientCAs: pool, LogPollInterval: 50 * time.Millisecond,
+		NodeName: nodeName, Authorizer: authz,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -82,12 +102,8 @@ func startCluster(t *testing.T, ctx context.Context) *cluster {
 	if err != nil {
 		t.Fatal(err)
 	}
-	nodeCfg, err := srv.ComponentConfig("node:" + nodeName)
-	if err != nil {
-		t.Fatal(err)
-	}
 	a, err := agent.New(agent.Config{
-		NodeName: nodeName, Client: kubernetes.NewForConfigOrDie(nodeCfg), Runtime: rt, NodeIP: "127.0.0.1",
+		NodeName: nodeName, Client: nodeClient, Runtime: rt, NodeIP: "127.0.0.1",
 		KubeletPort: int32(l.Addr().(*net.TCPAddr).Port), DataDir: dataDir, DisableEvents: true,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
@@ -107,7 +123,7 @@ func startCluster(t *testing.T, ctx context.Context) *cluster {
 			t.Errorf("agent endpoint: %v", err)
 		}
 	})
-	return &cluster{srv: srv, cs: cs}
+	return &cluster{srv: srv, cs: cs, dataDir: serverDir, endpoint: "https://" + l.Addr().String(), endpointCert: cert.Leaf}
 }
 
 // startRuntime starts containerd in a temporary directory with the test
@@ -220,6 +236,7 @@ func TestStreamsThroughAPIServer(t *testing.T) {
 	t.Run("AttachWebSocket", func(t *testing.T) { testAttach(t, ctx, c, pod, true) })
 	t.Run("PortForward", func(t *testing.T) { testPortForward(t, ctx, c, pod) })
 	t.Run("NodeProxy", func(t *testing.T) { testNodeProxy(t, ctx, c) })
+	t.Run("DirectAccess", func(t *testing.T) { testDirectAccess(t, ctx, c) })
 	if _, err := exec.LookPath("kubectl"); err != nil {
 		t.Log("kubectl not installed: skipping the kubectl checks")
 		return

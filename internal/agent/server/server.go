@@ -9,14 +9,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/skiffkube/skiff/internal/runtime/cri"
 )
 
-// Identities the default authorizer lets in.
+// Identities LocalAuthorizer lets in.
 const (
 	// APIServerUser is the common name of the certificate the API server
 	// presents to agents.
@@ -40,16 +39,22 @@ type Config struct {
 	Pods Pods
 	// Streamer serves exec, attach and port-forward; nil answers them 501.
 	Streamer Streamer
+	// Stats serves /stats/summary; nil answers it 501.
+	Stats StatsSource
 	// Certificate is the endpoint's serving certificate (see
 	// SelfSignedCertificate).
 	Certificate tls.Certificate
 	// ClientCAs verify client certificates (the cluster CA). Required:
 	// every request must present a certificate they signed.
 	ClientCAs *x509.CertPool
-	// Authorize decides whether the holder of a verified client
-	// certificate may use the endpoint; nil admits APIServerUser and
-	// members of MastersGroup.
-	Authorize func(user string, groups []string) error
+	// NodeName is the node the endpoint serves: the name of the node
+	// object requests are authorized against.
+	NodeName string
+	// Authorizer decides whether the holder of a verified client
+	// certificate may make a request (see RequestAttributes); a
+	// SARAuthorizer asks the API server. nil is LocalAuthorizer: only
+	// APIServerUser and members of MastersGroup.
+	Authorizer Authorizer
 	// LogPollInterval is how often followed logs are checked for new
 	// lines (250ms).
 	LogPollInterval time.Duration
@@ -71,8 +76,8 @@ func New(cfg Config) (*Server, error) {
 	if cfg.ClientCAs == nil {
 		return nil, errors.New("agent server: ClientCAs is required")
 	}
-	if cfg.Authorize == nil {
-		cfg.Authorize = DefaultAuthorize
+	if cfg.Authorizer == nil {
+		cfg.Authorizer = LocalAuthorizer{}
 	}
 	if cfg.LogPollInterval <= 0 {
 		cfg.LogPollInterval = 250 * time.Millisecond
@@ -84,6 +89,7 @@ func New(cfg Config) (*Server, error) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok")) })
 	mux.HandleFunc("GET /containerLogs/{namespace}/{pod}/{container}", s.serveLogs)
+	mux.HandleFunc("GET /stats/summary", s.serveStatsSummary)
 	mux.HandleFunc("/exec/{namespace}/{pod}/{container}", s.serveExec)
 	mux.HandleFunc("/exec/{namespace}/{pod}/{uid}/{container}", s.serveExec)
 	mux.HandleFunc("/attach/{namespace}/{pod}/{container}", s.serveAttach)
@@ -92,15 +98,6 @@ func New(cfg Config) (*Server, error) {
 	mux.HandleFunc("/portForward/{namespace}/{pod}/{uid}", s.servePortForward)
 	s.handler = s.withAuthorization(mux)
 	return s, nil
-}
-
-// DefaultAuthorize admits the API server's certificate and cluster
-// administrators.
-func DefaultAuthorize(user string, groups []string) error {
-	if user == APIServerUser || slices.Contains(groups, MastersGroup) {
-		return nil
-	}
-	return fmt.Errorf("user %q may not use the node agent's API", user)
 }
 
 // ServeHTTP serves a request whose TLS state carries a verified client
@@ -142,23 +139,6 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 		return nil
 	}
 	return fmt.Errorf("agent endpoint: %w", err)
-}
-
-// withAuthorization admits requests whose client certificate Authorize
-// accepts. The TLS handshake has verified the certificate already.
-func (s *Server) withAuthorization(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.TLS == nil || len(r.TLS.VerifiedChains) == 0 {
-			http.Error(w, "Unauthorized", http.StatusUnauthorized)
-			return
-		}
-		cert := r.TLS.VerifiedChains[0][0]
-		if err := s.cfg.Authorize(cert.Subject.CommonName, cert.Subject.Organization); err != nil {
-			http.Error(w, "Forbidden: "+err.Error(), http.StatusForbidden)
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
 }
 
 // httpError is an error with the status the client gets.

@@ -29,7 +29,7 @@ func (f fakePods) LookupPod(_ context.Context, ns, name string) (*Pod, error) {
 
 // serve starts the endpoint on loopback and returns its URL and clients
 // holding certificates of the given users.
-func serve(t *testing.T, pods Pods, users map[string][]string) (string, map[string]*http.Client) {
+func serve(t *testing.T, pods Pods, users map[string][]string, opts ...func(*Config)) (string, map[string]*http.Client) {
 	t.Helper()
 	now := time.Now()
 	ca, err := pki.EnsureCA(t.TempDir(), "test-ca", now)
@@ -40,7 +40,11 @@ func serve(t *testing.T, pods Pods, users map[string][]string) (string, map[stri
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := New(Config{Pods: pods, Certificate: cert, ClientCAs: ca.Pool(), LogPollInterval: time.Millisecond})
+	cfg := Config{Pods: pods, Certificate: cert, ClientCAs: ca.Pool(), LogPollInterval: time.Millisecond}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	s, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -171,6 +171,8 @@ func Builtin() []Resource {
 		{GroupVersionResource: gvr("rbac.authorization.k8s.io", "v1", "clusterrolebindings"), Kind: "ClusterRoleBinding",
 			New: func() runtime.Object { return &rbacv1.ClusterRoleBinding{} }, NewList: func() runtime.Object { return &rbacv1.ClusterRoleBindingList{} }},
 	}
+	res = append(res, StorageClassResource())
+	res = append(res, admissionRegistrationResources()...)
 	for i := range res {
 		r := &res[i]
 		r.ListKind = r.Kind + "List"
@@ -216,7 +218,8 @@ func Reviews() []Resource {
 // strategies gathers every type's strategy, keyed by served kind.
 func strategies() map[schema.GroupVersionKind]Strategy {
 	all := map[schema.GroupVersionKind]Strategy{}
-	for _, part := range []map[schema.GroupVersionKind]Strategy{coreStrategies(), workloadStrategies()} {
+	all[StorageClassResource().GroupVersionKind()] = storageClassStrategy()
+	for _, part := range []map[schema.GroupVersionKind]Strategy{coreStrategies(), workloadStrategies(), admissionRegistrationStrategies()} {
 		for k, v := range part {
 			all[k] = v
 		}

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+
 	coordinationv1 "k8s.io/api/coordination/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	discoveryv1beta1 "k8s.io/api/discovery/v1beta1"
@@ -58,6 +60,18 @@ func addCluster(r registry) {
 			maxUnavailable = p.Spec.MaxUnavailable.String()
 		}
 		return []any{p.Name, minAvailable, maxUnavailable, int64(p.Status.DisruptionsAllowed), age(now, p.CreationTimestamp)}
+	})
+
+	webhookColumns := []metav1.TableColumnDefinition{
+		nameColumn(),
+		column("Webhooks", "integer", "Webhooks indicates the number of webhooks registered in this configuration"),
+		ageColumn(),
+	}
+	addCells(r, webhookColumns, func(c *admissionregistrationv1.MutatingWebhookConfiguration, now time.Time) []any {
+		return []any{c.Name, int64(len(c.Webhooks)), age(now, c.CreationTimestamp)}
+	})
+	addCells(r, webhookColumns, func(c *admissionregistrationv1.ValidatingWebhookConfiguration, now time.Time) []any {
+		return []any{c.Name, int64(len(c.Webhooks)), age(now, c.CreationTimestamp)}
 	})
 
 	pc := schedulingv1.PriorityClass{}.SwaggerDoc()

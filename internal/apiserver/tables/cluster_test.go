@@ -4,6 +4,9 @@ import (
 	"testing"
 	"time"
 
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	storagev1 "k8s.io/api/storage/v1"
+
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	coordinationv1 "k8s.io/api/coordination/v1"
@@ -45,7 +48,16 @@ func TestClusterCells(t *testing.T) {
 		Endpoints: []discoveryv1.Endpoint{
 			{Addresses: []string{"10.0.0.1"}}, {Addresses: []string{"10.0.0.2", "10.0.0.3"}}, {Addresses: []string{"10.0.0.4"}},
 		}}
+	defaultSC := &storagev1.StorageClass{ObjectMeta: objMeta("local"), Provisioner: "skiff.io/local"}
+	defaultSC.Annotations = map[string]string{"storageclass.kubernetes.io/is-default-class": "true"}
+	retain, wait, expand := corev1.PersistentVolumeReclaimRetain, storagev1.VolumeBindingWaitForFirstConsumer, true
+	sc := &storagev1.StorageClass{ObjectMeta: objMeta("fast"), Provisioner: "p", ReclaimPolicy: &retain, VolumeBindingMode: &wait, AllowVolumeExpansion: &expand}
+	hook := &admissionregistrationv1.ValidatingWebhookConfiguration{ObjectMeta: objMeta("policy"),
+		Webhooks: []admissionregistrationv1.ValidatingWebhook{{Name: "a.x.io"}, {Name: "b.x.io"}}}
 	runCellCases(t, []cellCase{
+		{"default storage class", defaultSC, []any{"local (default)", "skiff.io/local", "Delete", "Immediate", "false", "60m"}},
+		{"storage class", sc, []any{"fast", "p", "Retain", "WaitForFirstConsumer", "true", "60m"}},
+		{"webhook configuration", hook, []any{"policy", int64(2), "60m"}},
 		{"lease", lease, []any{"node-1", "node-1", "60m"}},
 		{"lease without holder", &coordinationv1.Lease{ObjectMeta: objMeta("l")}, []any{"l", "", "60m"}},
 		{"pdb min available", pdb, []any{"web", "50%", "N/A", int64(1), "60m"}},

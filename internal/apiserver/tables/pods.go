@@ -124,6 +124,8 @@ func (s *podSummary) scanInitContainers(pod *corev1.Pod, sidecars map[string]boo
 				s.ready++
 			}
 			continue
+		case sidecars[st.Name] && term != nil && (pod.Status.Phase == corev1.PodSucceeded || pod.Status.Phase == corev1.PodFailed):
+			continue // sidecars are stopped when the pod is done
 		case term != nil:
 			s.reason = "Init:" + terminatedReason(term)
 		case wait != nil && wait.Reason != "" && wait.Reason != "PodInitializing":

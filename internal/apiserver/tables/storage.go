@@ -1,11 +1,13 @@
 package tables
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	storagev1 "k8s.io/api/storage/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
@@ -41,6 +43,41 @@ func addStorage(r registry) {
 		ageColumn(),
 		wide(column("VolumeMode", "string", pvcSpec["volumeMode"])),
 	}, pvcCells)
+
+	sc := storagev1.StorageClass{}.SwaggerDoc()
+	addCells(r, []metav1.TableColumnDefinition{
+		nameColumn(),
+		column("Provisioner", "string", sc["provisioner"]),
+		column("ReclaimPolicy", "string", sc["reclaimPolicy"]),
+		column("VolumeBindingMode", "string", sc["volumeBindingMode"]),
+		column("AllowVolumeExpansion", "string", sc["allowVolumeExpansion"]),
+		ageColumn(),
+	}, storageClassCells)
+}
+
+// defaultClassAnnotations mark the default StorageClass (the beta one is
+// still honoured).
+var defaultClassAnnotations = []string{"storageclass.kubernetes.io/is-default-class", "storageclass.beta.kubernetes.io/is-default-class"}
+
+func storageClassCells(c *storagev1.StorageClass, now time.Time) []any {
+	name := c.Name
+	for _, a := range defaultClassAnnotations {
+		if c.Annotations[a] == "true" {
+			name += " (default)"
+			break
+		}
+	}
+	reclaim, binding, expand := string(corev1.PersistentVolumeReclaimDelete), string(storagev1.VolumeBindingImmediate), false
+	if c.ReclaimPolicy != nil {
+		reclaim = string(*c.ReclaimPolicy)
+	}
+	if c.VolumeBindingMode != nil {
+		binding = string(*c.VolumeBindingMode)
+	}
+	if c.AllowVolumeExpansion != nil {
+		expand = *c.AllowVolumeExpansion
+	}
+	return []any{name, c.Provisioner, reclaim, binding, fmt.Sprint(expand), age(now, c.CreationTimestamp)}
 }
 
 func pvCells(pv *corev1.PersistentVolume, now time.Time) []any {

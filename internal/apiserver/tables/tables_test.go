@@ -110,15 +110,18 @@ func TestBuiltinHeaders(t *testing.T) {
 		"autoscaling/v2/horizontalpodautoscalers": {"NAME REFERENCE TARGETS MINPODS MAXPODS REPLICAS AGE", ""},
 		"autoscaling/v1/horizontalpodautoscalers": {"NAME REFERENCE TARGETS MINPODS MAXPODS REPLICAS AGE", ""},
 
-		"coordination.k8s.io/v1/leases":                    {"NAME HOLDER AGE", ""},
-		"events.k8s.io/v1/events":                          {"LAST SEEN TYPE REASON OBJECT MESSAGE", "SUBOBJECT SOURCE FIRST SEEN COUNT NAME"},
-		"discovery.k8s.io/v1/endpointslices":               {"NAME ADDRESSTYPE PORTS ENDPOINTS AGE", ""},
-		"policy/v1/poddisruptionbudgets":                   {"NAME MIN AVAILABLE MAX UNAVAILABLE ALLOWED DISRUPTIONS AGE", ""},
-		"scheduling.k8s.io/v1/priorityclasses":             {"NAME VALUE GLOBAL-DEFAULT AGE PREEMPTIONPOLICY", ""},
-		"rbac.authorization.k8s.io/v1/roles":               {"NAME CREATED AT", ""},
-		"rbac.authorization.k8s.io/v1/rolebindings":        {"NAME ROLE AGE", "USERS GROUPS SERVICEACCOUNTS"},
-		"rbac.authorization.k8s.io/v1/clusterroles":        {"NAME CREATED AT", ""},
-		"rbac.authorization.k8s.io/v1/clusterrolebindings": {"NAME ROLE AGE", "USERS GROUPS SERVICEACCOUNTS"},
+		"coordination.k8s.io/v1/leases":                                   {"NAME HOLDER AGE", ""},
+		"events.k8s.io/v1/events":                                         {"LAST SEEN TYPE REASON OBJECT MESSAGE", "SUBOBJECT SOURCE FIRST SEEN COUNT NAME"},
+		"discovery.k8s.io/v1/endpointslices":                              {"NAME ADDRESSTYPE PORTS ENDPOINTS AGE", ""},
+		"policy/v1/poddisruptionbudgets":                                  {"NAME MIN AVAILABLE MAX UNAVAILABLE ALLOWED DISRUPTIONS AGE", ""},
+		"scheduling.k8s.io/v1/priorityclasses":                            {"NAME VALUE GLOBAL-DEFAULT AGE PREEMPTIONPOLICY", ""},
+		"storage.k8s.io/v1/storageclasses":                                {"NAME PROVISIONER RECLAIMPOLICY VOLUMEBINDINGMODE ALLOWVOLUMEEXPANSION AGE", ""},
+		"admissionregistration.k8s.io/v1/mutatingwebhookconfigurations":   {"NAME WEBHOOKS AGE", ""},
+		"admissionregistration.k8s.io/v1/validatingwebhookconfigurations": {"NAME WEBHOOKS AGE", ""},
+		"rbac.authorization.k8s.io/v1/roles":                              {"NAME CREATED AT", ""},
+		"rbac.authorization.k8s.io/v1/rolebindings":                       {"NAME ROLE AGE", "USERS GROUPS SERVICEACCOUNTS"},
+		"rbac.authorization.k8s.io/v1/clusterroles":                       {"NAME CREATED AT", ""},
+		"rbac.authorization.k8s.io/v1/clusterrolebindings":                {"NAME ROLE AGE", "USERS GROUPS SERVICEACCOUNTS"},
 	}
 	c := NewConverter()
 	seen := map[string]bool{}

@@ -154,6 +154,46 @@ func RequestNodeCredentials(ctx context.Context, serverURL, joinToken, nodeName 
 	}, nil
 }
 
+// RenewNodeCredentials obtains a new certificate and key for nodeName from
+// the server at serverURL, authenticating with the node's current
+// credentials (a node may renew only its own certificate). The server must
+// prove it holds a certificate of the current CA.
+func RenewNodeCredentials(ctx context.Context, serverURL string, current *Credentials, nodeName string) (*Credentials, error) {
+	pair, err := tls.X509KeyPair(current.CertPEM, current.KeyPEM)
+	if err != nil {
+		return nil, fmt.Errorf("renew: the current credentials: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(current.CAPEM) {
+		return nil, errors.New("renew: no CA certificate in the current credentials")
+	}
+	key, csrPEM, err := newNodeCSR(nodeName)
+	if err != nil {
+		return nil, err
+	}
+	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{
+		MinVersion: tls.VersionTLS12, RootCAs: pool, Certificates: []tls.Certificate{pair},
+	}}}
+	defer client.CloseIdleConnections()
+	resp, err := post(ctx, client, strings.TrimSuffix(serverURL, "/")+NodeCertificatePath, "",
+		NodeCertificateRequest{NodeName: nodeName, CSR: string(csrPEM)})
+	if err != nil {
+		return nil, err
+	}
+	if err := checkIssued([]byte(resp.Certificate), key, nodeName); err != nil {
+		return nil, err
+	}
+	keyDER, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		return nil, fmt.Errorf("renew: encoding the node key: %w", err)
+	}
+	return &Credentials{
+		CertPEM: []byte(resp.Certificate),
+		KeyPEM:  pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}),
+		CAPEM:   current.CAPEM,
+	}, nil
+}
+
 // newNodeCSR makes the node's key and a CSR for its identity.
 func newNodeCSR(nodeName string) (*ecdsa.PrivateKey, []byte, error) {
 	if nodeName == "" {
@@ -229,7 +269,9 @@ func post(ctx context.Context, client *http.Client, url, bearer string, body Nod
 		return nil, err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+bearer)
+	if bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+bearer)
+	}
 	resp, err := client.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("join: %w", err)

@@ -76,6 +76,8 @@ func (z *Authorizer) Authorize(ctx context.Context, a auth.Attributes) (auth.Dec
 		return z.decidePod(ctx, node, a)
 	case "/nodes":
 		return decideOwnName(node, a, false)
+	case "discovery.k8s.io/endpointslices":
+		return decideDNSSlice(node, a)
 	case "coordination.k8s.io/leases":
 		if a.Namespace != LeaseNamespace {
 			return auth.DecisionNoOpinion, "", nil
@@ -94,6 +96,25 @@ func decideOwnName(node string, a auth.Attributes, readsRestricted bool) (auth.D
 		return auth.DecisionNoOpinion, "", nil
 	}
 	if a.Name != node {
+		return auth.DecisionDeny, noRelationship(node), nil
+	}
+	return auth.DecisionNoOpinion, "", nil
+}
+
+// DNSSlicePrefix starts the name of the EndpointSlice a node publishes
+// for its DNS server in kube-system ("kube-dns-<node>").
+const DNSSlicePrefix = "kube-dns-"
+
+// decideDNSSlice confines a node's EndpointSlice writes to its own DNS
+// slice in kube-system; reads go to RBAC. Creates carry no name in the
+// URL: they are confined to kube-system only.
+func decideDNSSlice(node string, a auth.Attributes) (auth.Decision, string, error) {
+	switch a.Verb {
+	case "get", "list", "watch":
+		return auth.DecisionNoOpinion, "", nil
+	}
+	own := a.Name == DNSSlicePrefix+node || a.Verb == "create" && a.Name == ""
+	if a.Namespace != "kube-system" || !own {
 		return auth.DecisionDeny, noRelationship(node), nil
 	}
 	return auth.DecisionNoOpinion, "", nil

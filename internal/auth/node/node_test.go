@@ -105,6 +105,13 @@ func TestAuthorize(t *testing.T) {
 		{"other lease", res("update", "coordination.k8s.io", "leases", "", "kube-node-lease", "n2"), deny},
 		{"lease elsewhere", res("update", "coordination.k8s.io", "leases", "", "kube-system", "x"), none},
 		{"services", res("list", "", "services", "", "", ""), none},
+		{"own DNS slice", res("update", "discovery.k8s.io", "endpointslices", "", "kube-system", "kube-dns-n1"), none},
+		{"delete own DNS slice", res("delete", "discovery.k8s.io", "endpointslices", "", "kube-system", "kube-dns-n1"), none},
+		{"create a DNS slice", res("create", "discovery.k8s.io", "endpointslices", "", "kube-system", ""), none},
+		{"other node's DNS slice", res("update", "discovery.k8s.io", "endpointslices", "", "kube-system", "kube-dns-n2"), deny},
+		{"another slice", res("delete", "discovery.k8s.io", "endpointslices", "", "kube-system", "kubernetes"), deny},
+		{"create a slice elsewhere", res("create", "discovery.k8s.io", "endpointslices", "", "default", ""), deny},
+		{"watch slices", res("watch", "discovery.k8s.io", "endpointslices", "", "", ""), none},
 		{"not a node", auth.Attributes{User: &auth.User{Name: "system:node:n1"}, Verb: "get", Resource: "secrets", Namespace: "a", Name: "db-pass", ResourceRequest: true}, none},
 	}
 	z := &Authorizer{Graph: g}

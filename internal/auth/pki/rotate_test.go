@@ -129,3 +129,28 @@ func TestFilePairReloads(t *testing.T) {
 		t.Fatalf("after a broken file: %v", err)
 	}
 }
+
+func TestRenewalDue(t *testing.T) {
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	day := 24 * time.Hour
+	tests := []struct {
+		name      string
+		validity  time.Duration
+		elapsed   time.Duration
+		wantRenew bool
+	}{
+		{"a year: fresh", 365 * day, 30 * day, false},
+		{"a year: 31 days left", 365 * day, 334 * day, false},
+		{"a year: 29 days left", 365 * day, 336 * day, true},
+		{"a year: expired", 365 * day, 400 * day, true},
+		{"ten days: first four fifths", 10 * day, 7 * day, false},
+		{"ten days: last fifth", 10 * day, 8*day + time.Hour, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := RenewalDue(start, start.Add(tc.validity), start.Add(tc.elapsed)); got != tc.wantRenew {
+				t.Errorf("RenewalDue = %v, want %v", got, tc.wantRenew)
+			}
+		})
+	}
+}

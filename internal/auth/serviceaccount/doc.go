@@ -9,4 +9,9 @@
 // audience, then asks a Lookup whether the service account and the bound
 // object still exist with the UIDs the token names, so that a token dies
 // with its pod.
+//
+// It also issues and verifies the legacy, non-expiring tokens of Secrets
+// of type kubernetes.io/service-account-token (issuer
+// "kubernetes/serviceaccount"); LegacyAuthenticator accepts them while the
+// Secret holds the token and the service account keeps its UID.
 package serviceaccount

@@ -17,6 +17,7 @@ import (
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes/fake"
 	clienttesting "k8s.io/client-go/testing"
+	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/record"
 	testingclock "k8s.io/utils/clock/testing"
 	"k8s.io/utils/ptr"
@@ -87,6 +88,8 @@ type fixture struct {
 	client *fake.Clientset
 	c      *Controller
 	events *record.FakeRecorder
+	// pods is the pod informer's store, for events during a sync.
+	pods cache.Indexer
 }
 
 func newFixture(t *testing.T, job *batchv1.Job, pods ...*corev1.Pod) *fixture {
@@ -122,7 +125,7 @@ func newFixture(t *testing.T, job *batchv1.Job, pods ...*corev1.Pod) *fixture {
 	}
 	t.Cleanup(c.queue.ShutDown)
 	client.ClearActions()
-	return &fixture{client: client, c: c, events: events}
+	return &fixture{client: client, c: c, events: events, pods: podInf.Informer().GetIndexer()}
 }
 
 // verbs lists the client's actions as "verb resource[/sub]".
@@ -463,5 +466,89 @@ func TestDeletedJobReleasesPods(t *testing.T) {
 	p, err := client.CoreV1().Pods("ns").Get(context.Background(), "a", metav1.GetOptions{})
 	if err != nil || len(p.Finalizers) != 0 {
 		t.Fatalf("pod after release: %v %v", err, p.Finalizers)
+	}
+}
+
+// refill returns a fixture whose informers hold what f's client stores
+// now, as the next sync would see it once the watch caught up.
+func refill(t *testing.T, f *fixture) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	job, err := f.client.BatchV1().Jobs("ns").Get(ctx, "j", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, err := f.client.CoreV1().Pods("ns").List(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pods []*corev1.Pod
+	for i := range list.Items {
+		pods = append(pods, &list.Items[i])
+	}
+	return newFixture(t, job, pods...)
+}
+
+// TestIndexedJobCompletesAfterDeletingDuplicates replays the sequence of
+// the integration flake (issue 5): the last indexes succeed while a
+// duplicate pod of one of them still runs. The first sync sets
+// SuccessCriteriaMet and deletes the duplicate, so it cannot finish; the
+// next sync has nothing left to count and must still write Complete.
+func TestIndexedJobCompletesAfterDeletingDuplicates(t *testing.T) {
+	job := testJob(3, 3, indexed, func(j *batchv1.Job) { j.Status.CompletedIndexes = "1"; j.Status.Succeeded = 1 })
+	f := newFixture(t, job,
+		testPod("a", corev1.PodSucceeded, withIndex(0)),
+		testPod("b", corev1.PodSucceeded, withIndex(1), func(p *corev1.Pod) { p.Finalizers = nil }),
+		testPod("c", corev1.PodSucceeded, withIndex(2)),
+		testPod("dup", corev1.PodRunning, withIndex(2)))
+	if err := f.c.sync(context.Background(), "ns/j"); err != nil {
+		t.Fatal(err)
+	}
+	st := lastStatus(t, f.client.Actions())
+	if condition(st, batchv1.JobSuccessCriteriaMet) != batchv1.JobReasonCompletionsReached || condition(st, batchv1.JobComplete) != "" {
+		t.Fatalf("first sync: conditions %+v, want SuccessCriteriaMet only (a pod was being deleted)", st.Conditions)
+	}
+
+	next := refill(t, f)
+	if err := next.c.sync(context.Background(), "ns/j"); err != nil {
+		t.Fatal(err)
+	}
+	// The first write drops the deleted pod from status.terminating, the
+	// second adds Complete.
+	if got, want := verbs(next.client.Actions()), "update jobs/status, update jobs/status"; got != want {
+		t.Fatalf("second sync actions %q, want %q", got, want)
+	}
+	st = lastStatus(t, next.client.Actions())
+	if condition(st, batchv1.JobComplete) != batchv1.JobReasonCompletionsReached || st.CompletionTime == nil || st.CompletedIndexes != "0-2" || st.Succeeded != 3 {
+		t.Errorf("second sync status %+v", st)
+	}
+}
+
+// TestExpectationsReadBeforeListing: a creation observed after the sync
+// listed the pods (here: while it writes the status) must not make the
+// sync trust a listing that lacks that pod and create its index again.
+func TestExpectationsReadBeforeListing(t *testing.T) {
+	job := testJob(3, 3, indexed)
+	f := newFixture(t, job, testPod("a", corev1.PodPending, withIndex(0)), testPod("b", corev1.PodPending, withIndex(1)))
+	f.c.expectations.ExpectCreations("ns/j", 3)
+	f.c.expectations.CreationObserved("ns/j")
+	f.c.expectations.CreationObserved("ns/j")
+	late := testPod("c", corev1.PodPending, withIndex(2))
+	f.client.PrependReactor("update", "jobs", func(clienttesting.Action) (bool, runtime.Object, error) {
+		// The watch delivers the third pod while the status is written.
+		if err := f.pods.Add(late); err != nil {
+			return true, nil, err
+		}
+		f.c.addPod(late)
+		return false, nil, nil
+	})
+	if err := f.c.sync(context.Background(), "ns/j"); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := verbs(f.client.Actions()), "update jobs/status"; got != want {
+		t.Errorf("actions %q, want %q (no pod created for index 2, which has one)", got, want)
+	}
+	if !f.c.expectations.Satisfied("ns/j") {
+		t.Error("expectations not satisfied after the third creation was observed")
 	}
 }

@@ -22,8 +22,10 @@ const completionIndexEnv = "JOB_COMPLETION_INDEX"
 
 // managePods deletes the pods a Job should no longer run and creates the
 // ones it lacks. It returns the deleted pods and how long to wait before
-// creating more (pod back-off).
-func (c *Controller) managePods(ctx context.Context, key string, s *jobState, verdict *outcome, rec backoffRecord) (sets.Set[types.UID], time.Duration, error) {
+// creating more (pod back-off). satisfied tells whether the expectations
+// were met before the pods of s were listed: only then does s show every
+// pod this controller created or deleted.
+func (c *Controller) managePods(ctx context.Context, key string, s *jobState, verdict *outcome, rec backoffRecord, satisfied bool) (sets.Set[types.UID], time.Duration, error) {
 	job := s.job
 	switch {
 	case verdict != nil:
@@ -32,7 +34,7 @@ func (c *Controller) managePods(ctx context.Context, key string, s *jobState, ve
 		return c.deletePods(ctx, key, job, s.active, !verdict.failed)
 	case isSuspended(job):
 		return c.deletePods(ctx, key, job, s.active, true)
-	case !c.expectations.Satisfied(key):
+	case !satisfied:
 		return nil, 0, nil // earlier creations or deletions not yet seen
 	}
 	excess, want := s.plan()

@@ -45,6 +45,10 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 		return nil // another controller's Job
 	}
 	job := cached.DeepCopy()
+	// The expectations are read before the pods are listed: a pod whose
+	// creation is observed after the listing would otherwise be missing
+	// from a view the expectations vouch for, and be created twice.
+	satisfied := c.expectations.Satisfied(key)
 	if err := c.releaseOrphans(ctx, key, ns, name, job.UID); err != nil {
 		return err
 	}
@@ -57,7 +61,7 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 		return err
 	}
 	s := assess(job, pods, c.clock.Now(), c.untracked.pending(key))
-	return c.reconcile(ctx, key, s)
+	return c.reconcile(ctx, key, s, satisfied)
 }
 
 func (c *Controller) forget(key string) {
@@ -82,8 +86,9 @@ func (c *Controller) claimPods(ctx context.Context, job *batchv1.Job) ([]*corev1
 	return kit.ClaimPods(ctx, c.client, job, jobKind, sel, canAdopt, all)
 }
 
-// reconcile acts on an assessed Job.
-func (c *Controller) reconcile(ctx context.Context, key string, s *jobState) error {
+// reconcile acts on an assessed Job; satisfied tells whether the pods of
+// s can be trusted for creations and deletions (see managePods).
+func (c *Controller) reconcile(ctx context.Context, key string, s *jobState, satisfied bool) error {
 	job := s.job
 	old := job.Status.DeepCopy()
 	verdict := interim(job)
@@ -109,13 +114,15 @@ func (c *Controller) reconcile(ctx context.Context, key string, s *jobState) err
 	}
 	rec := c.backoff.record(key, s.newFailures, s.newSuccesses)
 
-	deleted, requeue, manageErr := c.managePods(ctx, key, s, verdict, rec)
+	deleted, requeue, manageErr := c.managePods(ctx, key, s, verdict, rec, satisfied)
 	done, untrackErr := c.untrack(ctx, key, s.toUntrack())
+	// before is the status as written above: everything that changes it
+	// from here on, the terminal condition included, must be written.
+	before := job.Status.DeepCopy()
 	s.flush(done)
 	if verdict != nil && s.finished(done, deleted) {
 		c.markFinished(job, verdict, s.now)
 	}
-	before := job.Status.DeepCopy()
 	c.fillStatus(job, s, deleted)
 	if !equality.Semantic.DeepEqual(before, &job.Status) {
 		if err := c.writeStatus(ctx, job); err != nil {

@@ -7,8 +7,6 @@ import (
 	"log/slog"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	coreinformers "k8s.io/client-go/informers/core/v1"
@@ -17,7 +15,6 @@ import (
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/skiffkube/skiff/internal/controller/kit"
-	"github.com/skiffkube/skiff/internal/quota"
 )
 
 // DefaultResync is how often every quota is recomputed regardless of
@@ -40,6 +37,8 @@ type Config struct {
 	Resync time.Duration
 	// Logger receives failures; nil discards them.
 	Logger *slog.Logger
+	// Now is the clock; nil is time.Now.
+	Now func() time.Time
 }
 
 // Controller keeps ResourceQuota status.used current.
@@ -56,6 +55,11 @@ type Controller struct {
 	rcs      corelisters.ReplicationControllerLister
 	// resync is the period of the full recomputation.
 	resync time.Duration
+	// deleted remembers the UIDs of objects seen deleted, so that their
+	// reservations go even if a sync never saw them.
+	deleted *uidSet
+	// now is the clock for reservation expiry.
+	now func() time.Time
 	// loop runs the workers over quota keys.
 	loop kit.Loop
 }
@@ -72,7 +76,10 @@ func New(cfg Config) (*Controller, error) {
 	c := &Controller{
 		client: cfg.Client, quotas: cfg.Quotas.Lister(), pods: cfg.Pods.Lister(), services: cfg.Services.Lister(),
 		cms: cfg.ConfigMaps.Lister(), secrets: cfg.Secrets.Lister(), claims: cfg.Claims.Lister(), rcs: cfg.ReplicationControllers.Lister(),
-		resync: cfg.Resync,
+		resync: cfg.Resync, deleted: newUIDSet(), now: cfg.Now,
+	}
+	if c.now == nil {
+		c.now = time.Now
 	}
 	informers := []cache.SharedIndexInformer{cfg.Pods.Informer(), cfg.Services.Informer(), cfg.ConfigMaps.Informer(),
 		cfg.Secrets.Informer(), cfg.Claims.Informer(), cfg.ReplicationControllers.Informer()}
@@ -89,10 +96,19 @@ func New(cfg Config) (*Controller, error) {
 			c.enqueueNamespace(m.GetNamespace())
 		}
 	}
+	gone := func(obj any) {
+		if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+			obj = tomb.Obj
+		}
+		if m, ok := obj.(metav1.Object); ok {
+			c.deleted.add(m.GetUID(), c.now())
+		}
+		changed(obj)
+	}
 	for _, inf := range informers {
 		c.loop.Synced = append(c.loop.Synced, inf.HasSynced)
 		if _, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
-			AddFunc: changed, UpdateFunc: func(_, obj any) { changed(obj) }, DeleteFunc: changed,
+			AddFunc: changed, UpdateFunc: func(_, obj any) { changed(obj) }, DeleteFunc: gone,
 		}); err != nil {
 			return nil, fmt.Errorf("resource quota controller: %w", err)
 		}
@@ -133,62 +149,4 @@ func (c *Controller) enqueueNamespace(ns string) {
 	for _, q := range qs {
 		c.loop.Queue.Add(q.Namespace + "/" + q.Name)
 	}
-}
-
-func (c *Controller) sync(ctx context.Context, key string) error {
-	ns, name, err := cache.SplitMetaNamespaceKey(key)
-	if err != nil {
-		return nil
-	}
-	q, err := c.quotas.ResourceQuotas(ns).Get(name)
-	if err != nil {
-		return err
-	}
-	objs, err := c.objects(ns)
-	if err != nil {
-		return err
-	}
-	st := corev1.ResourceQuotaStatus{Hard: q.Spec.Hard.DeepCopy(), Used: quota.Used(q, objs)}
-	if equality.Semantic.DeepEqual(st, q.Status) {
-		return nil
-	}
-	upd := q.DeepCopy()
-	upd.Status = st
-	if _, err := c.client.CoreV1().ResourceQuotas(ns).UpdateStatus(ctx, upd, metav1.UpdateOptions{}); err != nil {
-		return fmt.Errorf("updating status of quota %s: %w", key, err)
-	}
-	return nil
-}
-
-func (c *Controller) objects(ns string) (quota.Objects, error) {
-	all := labels.Everything()
-	var o quota.Objects
-	var err error
-	if o.Pods, err = c.pods.Pods(ns).List(all); err != nil {
-		return o, err
-	}
-	if o.Services, err = c.services.Services(ns).List(all); err != nil {
-		return o, err
-	}
-	if o.Claims, err = c.claims.PersistentVolumeClaims(ns).List(all); err != nil {
-		return o, err
-	}
-	cms, err := c.cms.ConfigMaps(ns).List(all)
-	if err != nil {
-		return o, err
-	}
-	secrets, err := c.secrets.Secrets(ns).List(all)
-	if err != nil {
-		return o, err
-	}
-	rcs, err := c.rcs.ReplicationControllers(ns).List(all)
-	if err != nil {
-		return o, err
-	}
-	quotas, err := c.quotas.ResourceQuotas(ns).List(all)
-	if err != nil {
-		return o, err
-	}
-	o.ConfigMaps, o.Secrets, o.ReplicationControllers, o.ResourceQuotas = len(cms), len(secrets), len(rcs), len(quotas)
-	return o, nil
 }

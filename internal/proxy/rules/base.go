@@ -13,6 +13,7 @@ const (
 	mapNoEndpointServices  = "no-endpoint-services"
 	mapNoEndpointNodePorts = "no-endpoint-nodeports"
 	setNodePortIPs         = "nodeport-ips"
+	setHairpin             = "hairpin"
 
 	// MasqueradeMark is the packet mark bit that asks for masquerading.
 	MasqueradeMark uint32 = 0x4000
@@ -25,6 +26,16 @@ func protoPortKey() []string   { return []string{"inet_proto", "inet_service"} }
 func rule(comment string, exprs ...Expr) Rule { return Rule{Exprs: exprs, Comment: comment} }
 func jump(chain string) Verdict               { return Verdict{Kind: Jump, Chain: chain} }
 func gotoChain(chain string) Verdict          { return Verdict{Kind: Goto, Chain: chain} }
+
+// markMasq asks for masquerading: inline in the compact layout, where a
+// jump would add edges to the graph the kernel validates, else through
+// the chain the iptables translator knows.
+func (b *builder) markMasq() Expr {
+	if b.endpointChains {
+		return jump(chainMarkMasq)
+	}
+	return SetMark{Op: MarkOr, Bits: MasqueradeMark}
+}
 
 // addBase adds the chains and maps every table has, whatever the Services.
 func (b *builder) addBase() {
@@ -40,6 +51,10 @@ func (b *builder) addBase() {
 		for _, ip := range b.nodeIPs {
 			b.addElement(ips.Name, Element{Key: []string{ip}})
 		}
+	}
+	if !b.endpointChains {
+		b.addSet(&Set{Name: setHairpin, KeyType: []string{"ipv4_addr", "ipv4_addr"},
+			Comment: "endpoint . endpoint: a pod reaching itself through a Service"})
 	}
 	b.addHooks()
 
@@ -70,8 +85,12 @@ func (b *builder) addHooks() {
 	toServices := rule("", jump(chainServices))
 	b.addChain("nat-prerouting", &Hook{Type: "nat", Hook: "prerouting", Priority: -100}, toServices)
 	b.addChain("nat-output", &Hook{Type: "nat", Hook: "output", Priority: -100}, toServices)
-	b.addChain("nat-postrouting", &Hook{Type: "nat", Hook: "postrouting", Priority: 100},
-		rule("", jump(chainMasquerading)))
+	post := []Rule{rule("", jump(chainMasquerading))}
+	if !b.endpointChains {
+		post = append(post, rule("hairpin", CtStatusDNAT{},
+			InSet{Key: []Field{FieldSrcAddr, FieldDstAddr}, Set: setHairpin}, Masquerade{FullyRandom: true}))
+	}
+	b.addChain("nat-postrouting", &Hook{Type: "nat", Hook: "postrouting", Priority: 100}, post...)
 	check := rule("", CtStateNew{}, jump(chainEndpointsCheck))
 	for _, hook := range []string{"input", "forward", "output"} {
 		b.addChain("filter-"+hook, &Hook{Type: "filter", Hook: hook, Priority: -110}, check)

@@ -25,6 +25,14 @@ type Input struct {
 	// ClusterCIDR is the pod range (comma-separated for several); traffic
 	// to a cluster IP from outside it is masqueraded. Empty disables that.
 	ClusterCIDR string
+	// EndpointChains selects the layout the iptables translator needs: one
+	// chain per endpoint (hairpin masquerade, affinity, DNAT) reached
+	// through a numgen verdict map. Without it, a Service port without
+	// ClientIP affinity gets a single chain whose rule DNATs through a
+	// numgen map of endpoint addresses, and hairpin traffic is found in
+	// postrouting: the nftables jump graph, which the kernel re-validates
+	// on every change that adds a verdict, stays about five times smaller.
+	EndpointChains bool
 }
 
 // defaultAffinitySeconds is the ClientIP affinity timeout when the Service
@@ -38,6 +46,8 @@ type builder struct {
 	nodeIPs []string
 	// podCIDR is the IPv4 pod range in nft syntax, or "".
 	podCIDR string
+	// endpointChains is Input.EndpointChains.
+	endpointChains bool
 	// g receives what the add methods produce.
 	g *group
 }

@@ -91,7 +91,8 @@ func TestDiff(t *testing.T) {
 		svc1     = "service-ns/svc-1/tcp/http"
 		ep1a     = "endpoint-ns/svc-1/tcp/http__10.128.0.2/8080"
 		ep1b     = "endpoint-ns/svc-1/tcp/http__10.129.0.2/8080"
-		ep1c     = "endpoint-ns/svc-1/tcp/http__10.9.9.9/8080"
+		hp1a     = "hairpin 10.128.0.2 . 10.128.0.2"
+		hp1b     = "hairpin 10.129.0.2 . 10.129.0.2"
 		aff1a    = "affinity-ns/svc-1/tcp/http__10.128.0.2/8080"
 		aff1b    = "affinity-ns/svc-1/tcp/http__10.129.0.2/8080"
 		svc1Elem = "service-ips 10.96.0.2 . tcp . 80"
@@ -110,28 +111,28 @@ func TestDiff(t *testing.T) {
 			new: func(in *Input) {
 				in.Slices[1].Endpoints = append(in.Slices[1].Endpoints, genEndpoint("10.9.9.9", 1))
 			},
-			want: []string{"+chain " + ep1c, "~chain " + svc1},
+			want: []string{"~chain " + svc1, "+elem hairpin 10.9.9.9 . 10.9.9.9"},
 		},
 		{
 			name: "endpoint not ready",
 			new:  func(in *Input) { in.Slices[1].Endpoints[1].Conditions.Ready = ptr.To(false) },
-			want: []string{"~chain " + svc1, "-chain " + ep1b},
+			want: []string{"~chain " + svc1, "-elem " + hp1b},
 		},
 		{
 			name: "last endpoints gone: reject",
 			new:  func(in *Input) { in.Slices[1].Endpoints = nil },
-			want: []string{"-chain " + ep1a, "-chain " + ep1b, "-chain " + svc1,
-				"+elem no-endpoint-services 10.96.0.2 . tcp . 80", "-elem " + svc1Elem},
+			want: []string{"-chain " + svc1,
+				"+elem no-endpoint-services 10.96.0.2 . tcp . 80", "-elem " + hp1a, "-elem " + hp1b, "-elem " + svc1Elem},
 		},
 		{
 			name: "service deleted, slice left",
 			new:  func(in *Input) { in.Services = slices.Delete(in.Services, 1, 2) },
-			want: []string{"-chain " + ep1a, "-chain " + ep1b, "-chain " + svc1, "-elem " + svc1Elem},
+			want: []string{"-chain " + svc1, "-elem " + hp1a, "-elem " + hp1b, "-elem " + svc1Elem},
 		},
 		{
 			name: "affinity turned on",
 			new:  affinity(60),
-			want: []string{"~chain " + ep1a, "~chain " + ep1b, "~chain " + svc1, "+set " + aff1a, "+set " + aff1b},
+			want: []string{"+chain " + ep1a, "+chain " + ep1b, "~chain " + svc1, "+set " + aff1a, "+set " + aff1b},
 		},
 		{
 			name: "affinity timeout changed: sets redeclared",
@@ -160,7 +161,8 @@ func TestDiff(t *testing.T) {
 }
 
 // TestDiffOneEndpointAmongMany changes one endpoint of one Service among
-// 500 and checks that only that Service's chains change.
+// 500 and checks that only that Service's chain and its endpoint's
+// hairpin element change.
 func TestDiffOneEndpointAmongMany(t *testing.T) {
 	in := genInput(500, 5)
 	for _, idx := range []int{57, 56} { // a ClusterIP and a NodePort Service
@@ -171,13 +173,16 @@ func TestDiffOneEndpointAmongMany(t *testing.T) {
 		c := Diff(old, new)
 		prefix := "ns/svc-" + strconv.Itoa(idx) + "/"
 		for _, line := range summary(c) {
-			if !strings.Contains(line, prefix) {
+			if !strings.Contains(line, prefix) && !strings.Contains(line, "elem hairpin ") {
 				t.Errorf("service %d: change outside the service: %s", idx, line)
 			}
 		}
-		if len(c.AddedChains) != 1 || len(c.ChangedChains) != 1 || len(c.DeletedChains) != 1 ||
-			len(c.AddedElements)+len(c.DeletedElements)+len(c.AddedSets)+len(c.DeletedSets) != 0 {
-			t.Errorf("service %d: want one chain added, changed and deleted, got %v", idx, summary(c))
+		if len(c.AddedChains)+len(c.DeletedChains) != 0 || len(c.ChangedChains) != 1 ||
+			len(c.AddedElements) != 1 || len(c.DeletedElements) != 1 || len(c.AddedSets)+len(c.DeletedSets) != 0 {
+			t.Errorf("service %d: want one chain changed, one element added and deleted, got %v", idx, summary(c))
+		}
+		if len(c.AddedElements) == 1 && c.AddedElements[0].Element.KeyString() != "10.250.0.1 . 10.250.0.1" {
+			t.Errorf("service %d: added %v, want the new endpoint's hairpin element", idx, c.AddedElements[0])
 		}
 		if got, want := apply(old, c).NFT(), new.NFT(); got != want {
 			t.Errorf("service %d: old + changes != new:\n%s", idx, lineDiff(want, got))

@@ -16,12 +16,27 @@
 //	nat-prerouting, nat-output  → services
 //	services                    ip daddr . l4proto . dport vmap @service-ips
 //	                            (node addresses) l4proto . dport vmap @service-nodeports
-//	service-<svcport>           masquerade off-cluster clients, affinity, numgen random → endpoint-*
+//	service-<svcport>           mark off-cluster clients for masquerade, then
+//	                            dnat to numgen random mod N map { i : ip . port }
 //	local-<svcport>             the same over this node's endpoints (traffic policy Local)
 //	external-<svcport>          NodePort, externalIPs, load-balancer IPs: masquerade and pick a policy chain
-//	endpoint-<svcport>__<ip>/<port>  hairpin masquerade, affinity update, dnat
 //	filter-input/forward/output → endpoints-check: reject (or drop) Services without endpoints
-//	nat-postrouting             → masquerading of marked packets
+//	nat-postrouting             → masquerading of marked packets; hairpin: a DNATed
+//	                            packet whose ip saddr . ip daddr is in @hairpin
+//	                            (every endpoint address twice) is masqueraded
+//
+// There is no chain per endpoint: a batch that adds a rule with a verdict
+// makes the kernel re-validate the jump graph of the whole table, so the
+// graph is kept to about one chain per Service port. The exception is a
+// port with ClientIP affinity, whose service chain sends clients found in
+// an endpoint's affinity set to that endpoint's chain
+// (endpoint-<svcport>__<ip>/<port>: update the set, dnat); nft cannot yet
+// record a numgen choice in a map, which one chain would need.
+//
+// Input.EndpointChains selects the older layout the iptables translation
+// needs: every endpoint has a chain (hairpin mark, affinity update, dnat),
+// the service chain picks one with numgen random vmap, and marks go
+// through the mark-for-masquerade chain.
 //
 // Computer is the incremental form of Compute for the proxy's sync loop:
 // it keeps the rules of Services whose objects did not change (same

@@ -61,6 +61,31 @@ type CtStateNew struct{}
 // NFT implements Expr.
 func (CtStateNew) NFT() string { return "ct state new" }
 
+// CtStatusDNAT matches packets of connections whose destination was
+// rewritten by DNAT.
+type CtStatusDNAT struct{}
+
+// NFT implements Expr.
+func (CtStatusDNAT) NFT() string { return "ct status dnat" }
+
+// InSet matches packets whose concatenated Key fields are in the set Set.
+type InSet struct {
+	Key []Field
+	Set string
+}
+
+// NFT implements Expr.
+func (s InSet) NFT() string { return joinFields(s.Key) + " @" + s.Set }
+
+// joinFields renders a concatenation of fields.
+func joinFields(fields []Field) string {
+	parts := make([]string, len(fields))
+	for i, f := range fields {
+		parts[i] = string(f)
+	}
+	return strings.Join(parts, " . ")
+}
+
 // MarkClear matches packets whose mark has none of the Mask bits set.
 type MarkClear struct {
 	Mask uint32
@@ -170,13 +195,7 @@ type VMap struct {
 }
 
 // NFT implements Expr.
-func (v VMap) NFT() string {
-	parts := make([]string, len(v.Key))
-	for i, f := range v.Key {
-		parts[i] = string(f)
-	}
-	return strings.Join(parts, " . ") + " vmap @" + v.Map
-}
+func (v VMap) NFT() string { return joinFields(v.Key) + " vmap @" + v.Map }
 
 // NumgenVMap picks one of Targets uniformly at random and goes to it.
 type NumgenVMap struct {
@@ -197,6 +216,33 @@ func (n NumgenVMap) NFT() string {
 	return b.String()
 }
 
+// Backend is an endpoint address and port, a target of NumgenDNAT.
+type Backend struct {
+	Addr string
+	Port int32
+}
+
+// NumgenDNAT picks one of Backends uniformly at random and DNATs to it,
+// through an anonymous map from numbers to address . port. Like DNAT, it
+// must follow a match on the transport protocol.
+type NumgenDNAT struct {
+	Backends []Backend
+}
+
+// NFT implements Expr.
+func (n NumgenDNAT) NFT() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "dnat ip addr . port to numgen random mod %d map { ", len(n.Backends))
+	for i, t := range n.Backends {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%d : %s . %d", i, t.Addr, t.Port)
+	}
+	b.WriteString(" }")
+	return b.String()
+}
+
 // setRefs returns the names of the sets an expression reads or writes.
 func setRefs(e Expr) []string {
 	switch x := e.(type) {
@@ -208,6 +254,8 @@ func setRefs(e Expr) []string {
 		return []string{x.Set}
 	case VMap:
 		return []string{x.Map}
+	case InSet:
+		return []string{x.Set}
 	}
 	return nil
 }

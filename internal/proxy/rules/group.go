@@ -32,6 +32,7 @@ func newGroup() *group {
 // env is what every group depends on besides its own Service.
 type env struct {
 	nodeName, nodeIPs, clusterCIDR string
+	endpointChains                 bool
 }
 
 // Computer computes rule sets incrementally. A Service whose object and
@@ -58,9 +59,11 @@ type cachedService struct {
 // unchanged Services. It never fails: input it cannot use is skipped and
 // reported in RuleSet.Warnings.
 func (c *Computer) Compute(in Input) *RuleSet {
-	b := &builder{nodeName: in.NodeName, nodeIPs: ipv4Strings(in.NodeIPs), g: newGroup()}
+	b := &builder{nodeName: in.NodeName, nodeIPs: ipv4Strings(in.NodeIPs), g: newGroup(),
+		endpointChains: in.EndpointChains}
 	b.podCIDR = b.parseClusterCIDR(in.ClusterCIDR)
-	e := env{nodeName: b.nodeName, nodeIPs: strings.Join(b.nodeIPs, ","), clusterCIDR: in.ClusterCIDR}
+	e := env{nodeName: b.nodeName, nodeIPs: strings.Join(b.nodeIPs, ","), clusterCIDR: in.ClusterCIDR,
+		endpointChains: in.EndpointChains}
 	if c.base == nil || e != c.env {
 		b.addBase()
 		c.env, c.base, c.prev, c.last = e, b.g, nil, nil
@@ -146,6 +149,14 @@ func (r *RuleSet) addGroup(key string, g *group) (conflict bool) {
 	for _, se := range g.elements {
 		s := r.Sets[se.Set]
 		k := se.Element.KeyString()
+		if se.Set == setHairpin { // shared by every Service that has the endpoint
+			if r.hairpinRefs == nil {
+				r.hairpinRefs = map[string]int{}
+			}
+			r.hairpinRefs[k]++
+			s.Elements[k] = se.Element
+			continue
+		}
 		if old, ok := s.Elements[k]; ok && old.Comment != se.Element.Comment {
 			r.conflicts = append(r.conflicts, fmt.Sprintf("%s: %s claimed by %s and %s; keeping %s",
 				se.Set, k, old.Comment, se.Element.Comment, old.Comment))
@@ -170,7 +181,14 @@ func (r *RuleSet) removeGroup(key string, g *group) {
 		delete(r.Sets, name)
 	}
 	for _, se := range g.elements {
-		delete(r.Sets[se.Set].Elements, se.Element.KeyString())
+		k := se.Element.KeyString()
+		if se.Set == setHairpin {
+			if r.hairpinRefs[k]--; r.hairpinRefs[k] > 0 {
+				continue
+			}
+			delete(r.hairpinRefs, k)
+		}
+		delete(r.Sets[se.Set].Elements, k)
 	}
 	delete(r.HealthCheckNodePorts, key)
 }
@@ -186,6 +204,7 @@ func (r *RuleSet) patch(prev, next map[string]cachedService, changed []string) *
 		Sets:                 maps.Clone(r.Sets),
 		HealthCheckNodePorts: maps.Clone(r.HealthCheckNodePorts),
 		groups:               maps.Clone(r.groups),
+		hairpinRefs:          maps.Clone(r.hairpinRefs),
 	}
 	for name, s := range out.Sets { // the base maps and sets hold elements of every group
 		if len(s.Elements) > 0 || r.groups[""].sets[name] != nil {

@@ -33,6 +33,9 @@ type RuleSet struct {
 	groups map[string]*group
 	// conflicts are the warnings about map keys claimed by two Services.
 	conflicts []string
+	// hairpinRefs counts, by key, the groups holding each element of the
+	// hairpin set, which Services with a common endpoint share.
+	hairpinRefs map[string]int
 }
 
 // Chain is an nftables chain and its rules, in order.

@@ -77,7 +77,7 @@ func (b *builder) addExternal(p servicePort, clusterChain, localChain string) {
 	chain := ""
 	if clusterChain != "" {
 		chain = "external-" + p.id
-		b.addChain(chain, nil, externalRules(p, b.podCIDR, clusterChain, localChain)...)
+		b.addChain(chain, nil, b.externalRules(p, clusterChain, localChain)...)
 	}
 	for _, ip := range p.externalIPs {
 		b.addDestination(mapServiceIPs, mapNoEndpointServices, []string{ip, p.proto, p.port}, p.owner, chain, false)
@@ -87,17 +87,17 @@ func (b *builder) addExternal(p servicePort, clusterChain, localChain string) {
 	}
 }
 
-func externalRules(p servicePort, podCIDR, clusterChain, localChain string) []Rule {
+func (b *builder) externalRules(p servicePort, clusterChain, localChain string) []Rule {
 	if !p.externalLocal {
-		return []Rule{rule("", jump(chainMarkMasq)), rule("", gotoChain(clusterChain))}
+		return []Rule{rule("", b.markMasq()), rule("", gotoChain(clusterChain))}
 	}
 	var rules []Rule
-	if podCIDR != "" {
+	if b.podCIDR != "" {
 		rules = append(rules, rule("pods use the cluster policy",
-			Match{Field: FieldSrcAddr, Value: podCIDR}, gotoChain(clusterChain)))
+			Match{Field: FieldSrcAddr, Value: b.podCIDR}, gotoChain(clusterChain)))
 	}
 	rules = append(rules,
-		rule("masquerade traffic from the node", FibLocal{Field: FieldSrcAddr}, jump(chainMarkMasq)),
+		rule("masquerade traffic from the node", FibLocal{Field: FieldSrcAddr}, b.markMasq()),
 		rule("", FibLocal{Field: FieldSrcAddr}, gotoChain(clusterChain)))
 	if localChain == "" {
 		return append(rules, rule("no local endpoints", Verdict{Kind: Drop}))
@@ -114,7 +114,17 @@ func (b *builder) addPolicyChain(name string, p servicePort, eps []endpoint, mas
 		rules = append(rules, rule("masquerade clients outside the pod network",
 			Match{Field: FieldDstAddr, Value: p.clusterIP},
 			Match{Field: FieldSrcAddr, Negate: true, Value: b.podCIDR},
-			jump(chainMarkMasq)))
+			b.markMasq()))
+	}
+	if !b.endpointChains {
+		for _, e := range eps {
+			ip := e.Addr.String()
+			b.addElement(setHairpin, Element{Key: []string{ip, ip}})
+		}
+		if p.affinitySeconds == 0 {
+			b.addChain(name, nil, append(rules, dnatRule(p, eps))...)
+			return
+		}
 	}
 	targets := make([]string, len(eps))
 	for i, e := range eps {
@@ -133,12 +143,28 @@ func (b *builder) addPolicyChain(name string, p servicePort, eps []endpoint, mas
 	b.addChain(name, nil, rules...)
 }
 
-// addEndpointChain adds the chain that DNATs to one endpoint, masquerading
-// a pod that reaches itself through the Service (hairpin) and recording
-// the client for ClientIP affinity.
+// dnatRule DNATs to one of eps, picked at random when there are several.
+func dnatRule(p servicePort, eps []endpoint) Rule {
+	proto := Match{Field: FieldL4Proto, Value: p.proto}
+	if len(eps) == 1 {
+		return rule("", proto, DNAT{Addr: eps[0].Addr.String(), Port: eps[0].Port})
+	}
+	backends := make([]Backend, len(eps))
+	for i, e := range eps {
+		backends[i] = Backend{Addr: e.Addr.String(), Port: e.Port}
+	}
+	return rule("", proto, NumgenDNAT{Backends: backends})
+}
+
+// addEndpointChain adds the chain that DNATs to one endpoint, recording
+// the client for ClientIP affinity and, in the endpoint-chain layout,
+// masquerading a pod that reaches itself through the Service (hairpin).
 func (b *builder) addEndpointChain(name, affinitySet string, p servicePort, e endpoint) {
 	ip := e.Addr.String()
-	rules := []Rule{rule("hairpin", Match{Field: FieldSrcAddr, Value: ip}, jump(chainMarkMasq))}
+	var rules []Rule
+	if b.endpointChains {
+		rules = append(rules, rule("hairpin", Match{Field: FieldSrcAddr, Value: ip}, jump(chainMarkMasq)))
+	}
 	if p.affinitySeconds > 0 {
 		b.addSet(&Set{Name: affinitySet, KeyType: []string{"ipv4_addr"},
 			Flags: []string{"dynamic", "timeout"}, TimeoutSeconds: p.affinitySeconds})

@@ -44,6 +44,9 @@ type Runtime struct {
 	sandboxes  map[string]*sandbox
 	containers map[string]*container
 	images     map[string]string // name -> ref
+	// imageSizes are the sizes set by AddImage, by ref (default
+	// defaultImageSize).
+	imageSizes map[string]uint64
 }
 
 type sandbox struct {
@@ -76,6 +79,7 @@ func New(cfg Config) *Runtime {
 		sandboxes:  map[string]*sandbox{},
 		containers: map[string]*container{},
 		images:     map[string]string{},
+		imageSizes: map[string]uint64{},
 	}
 }
 
@@ -205,5 +209,5 @@ func (r *Runtime) ImageStatus(_ context.Context, image string) (*runtime.Image, 
 	if !ok {
 		return nil, nil
 	}
-	return &runtime.Image{ID: ref, Tags: []string{image}, Size: 1 << 20}, nil
+	return r.imageLocked(ref), nil
 }
