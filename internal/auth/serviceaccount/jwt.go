@@ -84,11 +84,52 @@ func (k *Keys) Sign(c Claims) (string, error) {
 	}
 	w.Kubernetes.Namespace, w.Kubernetes.ServiceAccount = c.Namespace, c.ServiceAccount
 	w.Kubernetes.Pod, w.Kubernetes.Node, w.Kubernetes.Secret = c.Pod, c.Node, c.Secret
+	return k.signJWS(w)
+}
+
+// Errors of Verify.
+var (
+	// ErrNotServiceAccountToken means the token is not a JWT of ours (wrong
+	// shape, algorithm, key or issuer): another authenticator may know it.
+	ErrNotServiceAccountToken = errors.New("not a service account token")
+	// ErrExpired means the token is past its expiry (or before its nbf).
+	ErrExpired = errors.New("service account token has expired")
+)
+
+// Verify checks token's signature, issuer and validity period at now and
+// returns its claims. Audiences are the caller's to check.
+func (k *Keys) Verify(token string, now time.Time) (*Claims, error) {
+	pb, err := k.verifyJWS(token)
+	if err != nil {
+		return nil, err
+	}
+	var w wireClaims
+	if err := json.Unmarshal(pb, &w); err != nil {
+		return nil, fmt.Errorf("service account token claims: %w", err)
+	}
+	if w.Issuer != k.Issuer {
+		return nil, ErrNotServiceAccountToken
+	}
+	if w.Expiry == 0 || now.Unix() >= w.Expiry || now.Unix() < w.NotBefore-60 {
+		return nil, ErrExpired
+	}
+	kc := w.Kubernetes
+	if kc.Namespace == "" || kc.ServiceAccount.Name == "" || w.Subject != Username(kc.Namespace, kc.ServiceAccount.Name) {
+		return nil, errors.New("service account token: inconsistent subject")
+	}
+	return &Claims{
+		Namespace: kc.Namespace, ServiceAccount: kc.ServiceAccount, Pod: kc.Pod, Node: kc.Node, Secret: kc.Secret,
+		Audience: w.Audience, Expiry: time.Unix(w.Expiry, 0), IssuedAt: time.Unix(w.IssuedAt, 0), ID: w.ID, Issuer: w.Issuer,
+	}, nil
+}
+
+// signJWS serialises claims as a compact JWS signed with ES256.
+func (k *Keys) signJWS(claims any) (string, error) {
 	h, err := json.Marshal(header{Alg: "ES256", Kid: k.keyID})
 	if err != nil {
 		return "", err
 	}
-	p, err := json.Marshal(w)
+	p, err := json.Marshal(claims)
 	if err != nil {
 		return "", err
 	}
@@ -105,18 +146,10 @@ func (k *Keys) Sign(c Claims) (string, error) {
 	return signing + "." + enc.EncodeToString(sig), nil
 }
 
-// Errors of Verify.
-var (
-	// ErrNotServiceAccountToken means the token is not a JWT of ours (wrong
-	// shape, algorithm, key or issuer): another authenticator may know it.
-	ErrNotServiceAccountToken = errors.New("not a service account token")
-	// ErrExpired means the token is past its expiry (or before its nbf).
-	ErrExpired = errors.New("service account token has expired")
-)
-
-// Verify checks token's signature, issuer and validity period at now and
-// returns its claims. Audiences are the caller's to check.
-func (k *Keys) Verify(token string, now time.Time) (*Claims, error) {
+// verifyJWS checks a compact JWS's shape, algorithm and signature with
+// these Keys and returns its payload; any failure is
+// ErrNotServiceAccountToken.
+func (k *Keys) verifyJWS(token string) ([]byte, error) {
 	parts := strings.Split(token, ".")
 	if len(parts) != 3 {
 		return nil, ErrNotServiceAccountToken
@@ -137,24 +170,7 @@ func (k *Keys) Verify(token string, now time.Time) (*Claims, error) {
 	if !ecdsa.Verify(&k.key.PublicKey, digest[:], r, s) {
 		return nil, ErrNotServiceAccountToken
 	}
-	var w wireClaims
-	if err := json.Unmarshal(pb, &w); err != nil {
-		return nil, fmt.Errorf("service account token claims: %w", err)
-	}
-	if w.Issuer != k.Issuer {
-		return nil, ErrNotServiceAccountToken
-	}
-	if w.Expiry == 0 || now.Unix() >= w.Expiry || now.Unix() < w.NotBefore-60 {
-		return nil, ErrExpired
-	}
-	kc := w.Kubernetes
-	if kc.Namespace == "" || kc.ServiceAccount.Name == "" || w.Subject != Username(kc.Namespace, kc.ServiceAccount.Name) {
-		return nil, errors.New("service account token: inconsistent subject")
-	}
-	return &Claims{
-		Namespace: kc.Namespace, ServiceAccount: kc.ServiceAccount, Pod: kc.Pod, Node: kc.Node, Secret: kc.Secret,
-		Audience: w.Audience, Expiry: time.Unix(w.Expiry, 0), IssuedAt: time.Unix(w.IssuedAt, 0), ID: w.ID, Issuer: w.Issuer,
-	}, nil
+	return pb, nil
 }
 
 // randomID returns a random token ID (a UUID-shaped string).

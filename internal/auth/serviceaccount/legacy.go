@@ -1,15 +1,9 @@
 package serviceaccount
 
 import (
-	"crypto/ecdsa"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/big"
-	"strings"
 )
 
 // LegacyIssuer is the "iss" of the non-expiring tokens kept in Secrets of
@@ -60,25 +54,7 @@ func (k *Keys) SignLegacy(c LegacyClaims) (string, error) {
 		ServiceAccountName: c.ServiceAccountName, ServiceAccountUID: c.ServiceAccountUID,
 		Subject: Username(c.Namespace, c.ServiceAccountName),
 	}
-	h, err := json.Marshal(header{Alg: "ES256", Kid: k.keyID})
-	if err != nil {
-		return "", err
-	}
-	p, err := json.Marshal(w)
-	if err != nil {
-		return "", err
-	}
-	enc := base64.RawURLEncoding
-	signing := enc.EncodeToString(h) + "." + enc.EncodeToString(p)
-	digest := sha256.Sum256([]byte(signing))
-	r, s, err := ecdsa.Sign(rand.Reader, k.key, digest[:])
-	if err != nil {
-		return "", fmt.Errorf("signing legacy token: %w", err)
-	}
-	sig := make([]byte, 64)
-	r.FillBytes(sig[:32])
-	s.FillBytes(sig[32:])
-	return signing + "." + enc.EncodeToString(sig), nil
+	return k.signJWS(w)
 }
 
 // VerifyLegacy checks token's signature and issuer and returns its claims.
@@ -86,25 +62,9 @@ func (k *Keys) SignLegacy(c LegacyClaims) (string, error) {
 // or issuer) is ErrNotServiceAccountToken, so other authenticators may
 // try it.
 func (k *Keys) VerifyLegacy(token string) (*LegacyClaims, error) {
-	parts := strings.Split(token, ".")
-	if len(parts) != 3 {
-		return nil, ErrNotServiceAccountToken
-	}
-	enc := base64.RawURLEncoding
-	hb, err1 := enc.DecodeString(parts[0])
-	pb, err2 := enc.DecodeString(parts[1])
-	sig, err3 := enc.DecodeString(parts[2])
-	if err1 != nil || err2 != nil || err3 != nil {
-		return nil, ErrNotServiceAccountToken
-	}
-	var h header
-	if json.Unmarshal(hb, &h) != nil || h.Alg != "ES256" || len(sig) != 64 {
-		return nil, ErrNotServiceAccountToken
-	}
-	digest := sha256.Sum256([]byte(parts[0] + "." + parts[1]))
-	r, s := new(big.Int).SetBytes(sig[:32]), new(big.Int).SetBytes(sig[32:])
-	if !ecdsa.Verify(&k.key.PublicKey, digest[:], r, s) {
-		return nil, ErrNotServiceAccountToken
+	pb, err := k.verifyJWS(token)
+	if err != nil {
+		return nil, err
 	}
 	var w legacyWire
 	if err := json.Unmarshal(pb, &w); err != nil {
