@@ -45,6 +45,10 @@ type BenchResult struct {
 	UpdateP50, UpdateP99, UpdateMax time.Duration
 	// Chains is the size of the rule set.
 	Chains int
+	// DirectLatency and VIPLatency are the medians of a TCP connect and
+	// first answer from the node to one endpoint, directly and through
+	// its Service's cluster IP, with the whole table loaded.
+	DirectLatency, VIPLatency time.Duration
 }
 
 // Bench programs N Services × M endpoints into the kernel from scratch,
@@ -64,6 +68,7 @@ func Bench(ctx context.Context, cfg BenchConfig, w io.Writer) ([]BenchResult, er
 		cfg.Modes = []Mode{ModeNFTables}
 	}
 	netns := cfg.NetworkNamespace
+	measure := false // latency is measured in a namespace of our own only
 	if netns == "" {
 		name, remove, err := tempNetns(ctx)
 		if err != nil {
@@ -71,12 +76,16 @@ func Bench(ctx context.Context, cfg BenchConfig, w io.Writer) ([]BenchResult, er
 		}
 		defer remove()
 		netns = name
+		if err := preparePodNetwork(ctx, netns); err != nil {
+			return nil, err
+		}
+		measure = true
 	}
 	cmd := commander{netns: netns}
 	var results []BenchResult
 	for _, mode := range cfg.Modes {
 		for _, n := range cfg.Services {
-			r, err := benchOne(ctx, cmd, mode, n, cfg.Endpoints, cfg.Updates)
+			r, err := benchOne(ctx, cmd, mode, n, cfg.Endpoints, cfg.Updates, measure)
 			if err != nil {
 				return results, fmt.Errorf("bench %s with %d services: %w", mode, n, err)
 			}
@@ -90,7 +99,7 @@ func Bench(ctx context.Context, cfg BenchConfig, w io.Writer) ([]BenchResult, er
 }
 
 // benchOne measures one mode and size, from an empty namespace.
-func benchOne(ctx context.Context, cmd commander, mode Mode, n, m, updates int) (BenchResult, error) {
+func benchOne(ctx context.Context, cmd commander, mode Mode, n, m, updates int, measure bool) (BenchResult, error) {
 	res := BenchResult{Mode: mode, Services: n, Endpoints: m}
 	if err := cleanup(ctx, mode, cmd); err != nil {
 		return res, err
@@ -98,6 +107,8 @@ func benchOne(ctx context.Context, cmd commander, mode Mode, n, m, updates int) 
 	defer cleanup(context.WithoutCancel(ctx), mode, cmd) //nolint:errcheck // best effort; the namespace goes too
 	ap := newApplier(mode, cmd)
 	svcs, eps := genObjects(n, m)
+	lsvc, lslice := latencyObjects()
+	svcs, eps = append(svcs, lsvc), append(eps, lslice)
 	in := rules.Input{NodeName: "node-a", ClusterCIDR: "10.128.0.0/9", Services: svcs, Slices: eps,
 		EndpointChains: mode == ModeIPTables}
 
@@ -110,6 +121,14 @@ func benchOne(ctx context.Context, cmd commander, mode Mode, n, m, updates int) 
 	}
 	res.Program = time.Since(start)
 	res.Chains = len(applied.Chains)
+
+	if measure {
+		direct, vip, err := measureLatency(cmd.netns)
+		if err != nil {
+			return res, fmt.Errorf("latency through a cluster IP: %w", err)
+		}
+		res.DirectLatency, res.VIPLatency = direct, vip
+	}
 
 	times := make([]time.Duration, 0, updates)
 	for u := range updates {
@@ -148,12 +167,13 @@ func tempNetns(ctx context.Context) (string, func(), error) {
 // writeBenchTable writes the results as a Markdown table.
 func writeBenchTable(w io.Writer, results []BenchResult) error {
 	ms := func(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond)) }
-	if _, err := fmt.Fprintln(w, "| mode | services | endpoints each | chains | compute | program from scratch | one-endpoint update p50 | p99 | max |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|"); err != nil {
+	if _, err := fmt.Fprintln(w, "| mode | services | endpoints each | chains | compute | program from scratch | one-endpoint update p50 | p99 | max | connect to pod | connect through VIP |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"); err != nil {
 		return err
 	}
 	for _, r := range results {
-		if _, err := fmt.Fprintf(w, "| %s | %d | %d | %d | %s | %s | %s | %s | %s |\n", r.Mode, r.Services, r.Endpoints,
-			r.Chains, ms(r.Compute), ms(r.Program), ms(r.UpdateP50), ms(r.UpdateP99), ms(r.UpdateMax)); err != nil {
+		us := func(d time.Duration) string { return fmt.Sprintf("%d µs", d.Microseconds()) }
+		if _, err := fmt.Fprintf(w, "| %s | %d | %d | %d | %s | %s | %s | %s | %s | %s | %s |\n", r.Mode, r.Services, r.Endpoints,
+			r.Chains, ms(r.Compute), ms(r.Program), ms(r.UpdateP50), ms(r.UpdateP99), ms(r.UpdateMax), us(r.DirectLatency), us(r.VIPLatency)); err != nil {
 			return err
 		}
 	}

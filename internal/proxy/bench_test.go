@@ -28,7 +28,8 @@ func TestBench(t *testing.T) {
 	}
 	// nftables: about one chain per Service; iptables: one per endpoint too
 	if len(res) != 2 || res[0].Chains < 50 || res[0].Chains > 50*2 || res[1].Chains < 50*4 ||
-		res[0].UpdateP50 <= 0 || res[1].Program <= 0 {
+		res[0].UpdateP50 <= 0 || res[1].Program <= 0 ||
+		res[0].DirectLatency <= 0 || res[0].VIPLatency <= 0 || res[1].VIPLatency <= 0 {
 		t.Errorf("results %+v", res)
 	}
 	if lines := strings.Count(out.String(), "\n"); lines != 4 || !strings.Contains(out.String(), "| nftables | 50 | 3 |") {
