@@ -17,7 +17,9 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/skiffkube/skiff/internal/auth/join"
+	"github.com/skiffkube/skiff/internal/network"
 	"github.com/skiffkube/skiff/internal/node"
+	"github.com/skiffkube/skiff/internal/proxy"
 	"github.com/skiffkube/skiff/internal/server"
 )
 
@@ -76,6 +78,7 @@ func newAgentCommand(stderr io.Writer) *cobra.Command {
 		caFile     string
 		kubeconfig string
 		verbose    bool
+		cleanup    bool
 	)
 	cmd := &cobra.Command{
 		Use:   "agent",
@@ -88,6 +91,9 @@ func newAgentCommand(stderr io.Writer) *cobra.Command {
 			logger := newLogger(stderr, verbose)
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
+			if cleanup {
+				return cleanupNode(ctx, stderr)
+			}
 			cfg := f.nodeConfig(dataDir)
 			if cfg.NodeName == "" {
 				cfg.NodeName = node.DefaultName()
@@ -122,8 +128,19 @@ func newAgentCommand(stderr io.Writer) *cobra.Command {
 	fs.StringVar(&caFile, "ca-file", "", "cluster CA certificate, needed with a bare <id>.<secret> token")
 	fs.StringVar(&kubeconfig, "kubeconfig", "", "use this kubeconfig instead of joining with a token")
 	fs.BoolVarP(&verbose, "verbose", "v", false, "debug logging")
+	fs.BoolVar(&cleanup, "cleanup", false, "remove what an agent put in the kernel (service proxy rules, routes to other nodes' pods, masquerading) and exit")
 	f.register(cmd)
 	return cmd
+}
+
+// cleanupNode removes the service proxy's rules (nftables and iptables),
+// the routes to other nodes' pods and the masquerading table.
+func cleanupNode(ctx context.Context, stderr io.Writer) error {
+	if err := errors.Join(proxy.Cleanup(ctx, proxy.ModeAuto), network.Cleanup()); err != nil {
+		return fmt.Errorf("cleanup: %w", err)
+	}
+	fmt.Fprintln(stderr, "removed the service proxy rules, pod routes and masquerading of this node")
+	return nil
 }
 
 // credentialsDir is where a joined agent keeps its credentials.

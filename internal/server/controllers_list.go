@@ -28,6 +28,7 @@ import (
 	"github.com/skiffkube/skiff/internal/controller/resourcequota"
 	"github.com/skiffkube/skiff/internal/controller/rootcacert"
 	"github.com/skiffkube/skiff/internal/controller/serviceaccount"
+	"github.com/skiffkube/skiff/internal/controller/servicelb"
 	"github.com/skiffkube/skiff/internal/controller/statefulset"
 	"github.com/skiffkube/skiff/internal/controller/ttlafterfinished"
 )
@@ -66,6 +67,12 @@ func buildControllers(f informers.SharedInformerFactory, cc controllerClients, o
 		return nil, err
 	}
 	add("serviceaccount", 2, sa.Run)
+
+	lb, err := servicelb.New(servicelb.Config{Client: cc.client, Services: core.Services(), Nodes: core.Nodes(), Logger: log("servicelb")})
+	if err != nil {
+		return nil, err
+	}
+	add("servicelb", 2, lb.Run)
 
 	if ca := cc.rest.TLSClientConfig.CAData; len(ca) > 0 {
 		rc, err := rootcacert.New(rootcacert.Config{Client: cc.client, CA: ca, Namespaces: core.Namespaces(), ConfigMaps: core.ConfigMaps(), Logger: log("root-ca-cert-publisher")})
