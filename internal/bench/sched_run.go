@@ -69,6 +69,12 @@ func RunScheduler(ctx context.Context, cfg SchedConfig) (res *SchedResults, err 
 	if res.NodesReadyAfter, err = waitNodesReady(ctx, cs, cfg.Nodes, sim); err != nil {
 		return nil, err
 	}
+	// The controller manager is off, so stand in for its node lifecycle
+	// controller: Ready nodes lose the not-ready taint that admission
+	// (TaintNodesByCondition) gave them.
+	if err = untaintReadyNodes(ctx, cs); err != nil {
+		return nil, err
+	}
 	sched := newSchedRunner(rc, cfg.Seed, cfg.BindWorkers)
 	defer func() { err = errors.Join(err, sched.stop()) }()
 	if err = sched.start(ctx); err != nil {

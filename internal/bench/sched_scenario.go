@@ -3,9 +3,11 @@ package bench
 import (
 	"context"
 	"fmt"
+	"slices"
 	"syscall"
 	"time"
 
+	"golang.org/x/sync/errgroup"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
@@ -13,6 +15,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
 	watchtools "k8s.io/client-go/tools/watch"
+	"k8s.io/client-go/util/retry"
 )
 
 // ScenarioResult holds the figures of one scenario.
@@ -183,6 +186,41 @@ func waitNodesReady(ctx context.Context, cs kubernetes.Interface, n int, sim *se
 		return 0, fmt.Errorf("%d of %d nodes Ready: %w", countTrue(ready), n, err)
 	}
 	return time.Since(start), nil
+}
+
+// untaintReadyNodes removes the node.kubernetes.io/not-ready NoSchedule
+// taint from every Ready node, 16 at a time.
+func untaintReadyNodes(ctx context.Context, cs kubernetes.Interface) error {
+	nodes, err := cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return fmt.Errorf("listing nodes: %w", err)
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(16)
+	for i := range nodes.Items {
+		name := nodes.Items[i].Name
+		g.Go(func() error {
+			return retry.RetryOnConflict(retry.DefaultRetry, func() error {
+				n, err := cs.CoreV1().Nodes().Get(gctx, name, metav1.GetOptions{})
+				if err != nil {
+					return err
+				}
+				kept := slices.DeleteFunc(slices.Clone(n.Spec.Taints), func(t corev1.Taint) bool {
+					return t.Key == corev1.TaintNodeNotReady && t.Effect == corev1.TaintEffectNoSchedule
+				})
+				if len(kept) == len(n.Spec.Taints) || !nodeReady(n) {
+					return nil
+				}
+				n.Spec.Taints = kept
+				_, err = cs.CoreV1().Nodes().Update(gctx, n, metav1.UpdateOptions{})
+				return err
+			})
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return fmt.Errorf("removing not-ready taints: %w", err)
+	}
+	return nil
 }
 
 func nodeReady(n *corev1.Node) bool {
