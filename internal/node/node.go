@@ -303,7 +303,11 @@ func startRuntime(ctx context.Context, cfg Config) (rt runtime.Runtime, setPodCI
 // node's own masquerading of traffic leaving it instead of the bridge
 // plugin's, which would hide pod addresses from other nodes' pods too.
 func podMasquerade(cfg Config) (network.BridgeOptions, error) {
-	opts := network.BridgeOptions{IPAMDataDir: filepath.Join(cfg.DataDir, "cni", "networks")}
+	// host-local keeps its allocations in the machine-wide default
+	// directory: nodes and test clusters sharing the root network
+	// namespace (and its bridge) must never hand out the same address,
+	// nor one a leftover pod network namespace still holds.
+	opts := network.BridgeOptions{}
 	cidrs, err := network.ParseCIDRs(cfg.ClusterCIDR)
 	if err != nil {
 		return opts, fmt.Errorf("cluster CIDR: %w", err)
