@@ -160,7 +160,7 @@ func (s *Server) installWebhooks() {
 		s.cfg.Logger.Error("admission webhooks: no CEL environment", "err", err)
 	}
 	d := s.newWebhookDispatcher(compile)
-	s.admission.webhooks = &webhookAdmission{d: d, mutating: mutating, validating: validating}
+	s.admission.webhooks = &webhookAdmission{d: d, mutating: mutating, validating: validating, configured: s.anyWebhookConfiguration}
 	for _, rs := range s.stores {
 		if rs.view != nil {
 			continue
@@ -178,6 +178,9 @@ func (s *Server) installWebhooks() {
 type webhookAdmission struct {
 	d                    *webhook.Dispatcher
 	mutating, validating bool
+	// configured says whether any webhook configuration exists: without
+	// one, writes skip webhook admission (no attributes, no copies).
+	configured func(context.Context) bool
 }
 
 func (w *webhookAdmission) attributes(ctx context.Context, rs *resourceStore, op admissionv1.Operation, obj, old runtime.Object, dryRun bool) *webhook.Attributes {
@@ -243,7 +246,7 @@ func (w *webhookAdmission) run(ctx context.Context, wr *writeRequest, a *webhook
 
 func (w *webhookAdmission) admitCreate(ctx context.Context, rs *resourceStore, obj runtime.Object, dryRun bool) error {
 	wr, op := webhookOperation(ctx, rs, true)
-	if op != admissionv1.Create {
+	if op != admissionv1.Create || !w.configured(ctx) {
 		return nil
 	}
 	a := w.attributes(ctx, rs, op, obj, nil, dryRun)
@@ -259,7 +262,7 @@ func (w *webhookAdmission) admitCreate(ctx context.Context, rs *resourceStore, o
 
 func (w *webhookAdmission) admitUpdate(ctx context.Context, rs *resourceStore, obj, old runtime.Object, dryRun bool) error {
 	wr, op := webhookOperation(ctx, rs, false)
-	if op != admissionv1.Update {
+	if op != admissionv1.Update || !w.configured(ctx) {
 		return nil
 	}
 	a := w.attributes(ctx, rs, op, obj, old, dryRun)
