@@ -42,8 +42,10 @@ spec:
 		return s == "Completed" || s == "Error"
 	})
 	t.Logf("initorder went through %v", seen)
-	if !inOrder(seen, "Init:0/2", "Init:1/2", "Running", "Completed") {
-		t.Errorf("initorder STATUS went through %v, want Init:0/2, Init:1/2, Running, Completed in that order", seen)
+	// Running lasts 3 s and a loaded machine may poll past it; the logs
+	// below prove the app ran after both init containers.
+	if !inOrder(seen, "Init:0/2", "Init:1/2", "Completed") {
+		t.Errorf("initorder STATUS went through %v, want Init:0/2, Init:1/2, (Running,) Completed in that order", seen)
 	}
 	if got := n.proc.must(t, "logs", "initorder", "-c", "second"); got != "one\n" {
 		t.Errorf("logs of init container second = %q, want %q", got, "one\n")
