@@ -3,17 +3,13 @@ package proxy
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"fmt"
 	"io"
 	"net"
 	"os"
 	"os/exec"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // testNetns is a named network namespace made for one test.
@@ -72,29 +68,9 @@ func (n *testNetns) run(t *testing.T, argv ...string) string {
 // stay in the namespace after do returns.
 func (n *testNetns) do(t *testing.T, f func()) {
 	t.Helper()
-	runtime.LockOSThread()
-	orig, err := os.Open(fmt.Sprintf("/proc/self/task/%d/ns/net", unix.Gettid()))
-	if err != nil {
-		runtime.UnlockOSThread()
+	if err := inNetns(n.name, func() error { f(); return nil }); err != nil {
 		t.Fatal(err)
 	}
-	defer orig.Close()
-	target, err := os.Open("/var/run/netns/" + n.name)
-	if err != nil {
-		runtime.UnlockOSThread()
-		t.Fatal(err)
-	}
-	defer target.Close()
-	if err := unix.Setns(int(target.Fd()), unix.CLONE_NEWNET); err != nil {
-		runtime.UnlockOSThread()
-		t.Fatalf("entering %s: %v", n.name, err)
-	}
-	f()
-	if err := unix.Setns(int(orig.Fd()), unix.CLONE_NEWNET); err != nil {
-		// The thread stays locked, so it dies with this goroutine.
-		t.Fatalf("leaving %s: %v", n.name, err)
-	}
-	runtime.UnlockOSThread()
 }
 
 // serve starts a TCP server in the namespace at addr that writes its name
